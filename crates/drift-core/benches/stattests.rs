@@ -1,0 +1,2 @@
+//! Benchmarks of every drift test.
+fn main() {}

@@ -1,0 +1,171 @@
+//! The column model: numeric values or categories, with missing values, cleaned per side.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// Whether a column holds numbers or categories.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ColumnKind {
+    /// Real numbers (`f64`), with missing values.
+    Numeric,
+    /// Labels (strings), with missing values.
+    Categorical,
+}
+
+impl fmt::Display for ColumnKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ColumnKind::Numeric => "numeric",
+            ColumnKind::Categorical => "categorical",
+        })
+    }
+}
+
+/// One side's values of one column, as read: `None` is a missing value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ColumnData {
+    /// Numbers; NaN and infinities are kept here and dropped (and counted) when cleaned.
+    Numeric(Vec<Option<f64>>),
+    /// Categories as interned codes into `labels`; `None` is missing.
+    Categorical {
+        /// Distinct labels; a code is an index into this list.
+        labels: Vec<String>,
+        /// One code a row.
+        codes: Vec<Option<u32>>,
+    },
+}
+
+impl ColumnData {
+    /// The column's kind.
+    pub fn kind(&self) -> ColumnKind {
+        match self {
+            ColumnData::Numeric(_) => ColumnKind::Numeric,
+            ColumnData::Categorical { .. } => ColumnKind::Categorical,
+        }
+    }
+
+    /// Number of rows, missing ones included.
+    pub fn len(&self) -> usize {
+        match self {
+            ColumnData::Numeric(values) => values.len(),
+            ColumnData::Categorical { codes, .. } => codes.len(),
+        }
+    }
+
+    /// Whether the column has no rows at all.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Builds a categorical column from labels, interning them; `None` is missing.
+    pub fn categorical_from<S: AsRef<str>>(values: impl IntoIterator<Item = Option<S>>) -> Self {
+        let mut index: HashMap<String, u32> = HashMap::new();
+        let mut labels = Vec::new();
+        let codes = values
+            .into_iter()
+            .map(|value| {
+                value.map(|label| {
+                    let label = label.as_ref();
+                    if let Some(&code) = index.get(label) {
+                        return code;
+                    }
+                    let code = u32::try_from(labels.len()).expect("fewer than 2^32 distinct labels");
+                    labels.push(label.to_owned());
+                    index.insert(label.to_owned(), code);
+                    code
+                })
+            })
+            .collect();
+        ColumnData::Categorical { labels, codes }
+    }
+}
+
+/// A numeric side after cleaning: finite values sorted ascending, with what was dropped.
+///
+/// Sorting happens once here; every test that needs order (KS, Wasserstein, ranks,
+/// quantiles) reads this shared sorted view.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NumericSample {
+    sorted: Vec<f64>,
+    /// Rows that were missing.
+    pub n_missing: usize,
+    /// Rows that were NaN or infinite.
+    pub n_non_finite: usize,
+}
+
+impl NumericSample {
+    /// Cleans raw values: drops missing, NaN and ±inf (counting each), sorts the rest.
+    pub fn from_raw(values: &[Option<f64>]) -> Self {
+        let mut sorted = Vec::with_capacity(values.len());
+        let (mut n_missing, mut n_non_finite) = (0, 0);
+        for value in values {
+            match value {
+                None => n_missing += 1,
+                Some(v) if !v.is_finite() => n_non_finite += 1,
+                // -0.0 and 0.0 are one value, as in pandas' value counts
+                Some(v) => sorted.push(if *v == 0.0 { 0.0 } else { *v }),
+            }
+        }
+        sorted.sort_unstable_by(f64::total_cmp);
+        NumericSample { sorted, n_missing, n_non_finite }
+    }
+
+    /// Builds a sample from finite values (for library users who hold clean data).
+    ///
+    /// Non-finite values are dropped and counted as in [`NumericSample::from_raw`].
+    pub fn from_values(values: &[f64]) -> Self {
+        let raw: Vec<Option<f64>> = values.iter().copied().map(Some).collect();
+        Self::from_raw(&raw)
+    }
+
+    /// The finite values, sorted ascending.
+    pub fn sorted(&self) -> &[f64] {
+        &self.sorted
+    }
+
+    /// Number of finite values.
+    pub fn len(&self) -> usize {
+        self.sorted.len()
+    }
+
+    /// Whether no finite value is left.
+    pub fn is_empty(&self) -> bool {
+        self.sorted.is_empty()
+    }
+
+    /// Number of distinct finite values.
+    pub fn n_unique(&self) -> usize {
+        count_runs(&self.sorted)
+    }
+}
+
+/// Number of runs of equal values in a sorted slice (its distinct count).
+pub(crate) fn count_runs(sorted: &[f64]) -> usize {
+    if sorted.is_empty() {
+        return 0;
+    }
+    1 + sorted.windows(2).filter(|w| w[0] != w[1]).count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cleaning_counts_what_it_drops() {
+        let sample = NumericSample::from_raw(&[Some(2.0), None, Some(f64::NAN), Some(f64::INFINITY), Some(-0.0), Some(1.0)]);
+        assert_eq!(sample.sorted(), &[0.0, 1.0, 2.0]);
+        assert_eq!((sample.n_missing, sample.n_non_finite), (1, 2));
+    }
+
+    #[test]
+    fn categories_are_interned() {
+        let column = ColumnData::categorical_from([Some("a"), None, Some("b"), Some("a")]);
+        let ColumnData::Categorical { labels, codes } = column else { unreachable!() };
+        assert_eq!(labels, vec!["a", "b"]);
+        assert_eq!(codes, vec![Some(0), None, Some(1), Some(0)]);
+    }
+}

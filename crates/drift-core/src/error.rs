@@ -1,0 +1,97 @@
+//! The errors drift-core returns: unusable input, named by column and test.
+
+use crate::column::ColumnKind;
+
+/// A drift computation that cannot be carried out on the data it was given.
+///
+/// Every variant names what the user can act on: the column, the test and the reason.
+/// Inconclusive-but-valid outcomes are values in the report, not errors.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum DriftError {
+    /// A side of a column holds no usable value once missing and non-finite values are
+    /// dropped.
+    #[error("column \"{column}\": the {side} side has no usable values ({missing} missing, {non_finite} not finite)")]
+    EmptySide {
+        /// The column's name.
+        column: String,
+        /// `"reference"` or `"current"`.
+        side: &'static str,
+        /// Missing values on that side.
+        missing: usize,
+        /// NaN and infinite values on that side.
+        non_finite: usize,
+    },
+    /// The test does not apply to the column's kind (for example `ks` on a categorical column).
+    #[error("column \"{column}\": test \"{test}\" does not apply to {kind} columns (it takes {allowed})")]
+    UnsupportedKind {
+        /// The column's name.
+        column: String,
+        /// The test's evidently name.
+        test: &'static str,
+        /// The column's kind.
+        kind: ColumnKind,
+        /// The kinds the test takes, in words.
+        allowed: &'static str,
+    },
+    /// The test cannot be computed on these values (too few of them, no spread, ...).
+    #[error("column \"{column}\": test \"{test}\": {source}")]
+    Test {
+        /// The column's name.
+        column: String,
+        /// The test's evidently name.
+        test: &'static str,
+        /// Why the test cannot run.
+        source: TestError,
+    },
+    /// The reference and current column sets have nothing in common.
+    #[error("no column is present on both sides")]
+    NoCommonColumns,
+    /// A parameter is outside its valid range.
+    #[error("{name} must be {expected}, got {value}")]
+    InvalidParameter {
+        /// The parameter's name.
+        name: &'static str,
+        /// The valid range, in words.
+        expected: &'static str,
+        /// The value given.
+        value: f64,
+    },
+    /// A test name that drift-core does not know.
+    #[error("unknown test \"{0}\" (known: {known})", known = crate::stattest::StatTest::known_names())]
+    UnknownTest(String),
+}
+
+/// Why one statistical test cannot be computed on two samples, without the column context.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum TestError {
+    /// A side has fewer values than the test needs.
+    #[error("needs at least {need} values per side, the {side} side has {got}")]
+    TooFewValues {
+        /// The minimum the test needs.
+        need: usize,
+        /// `"reference"` or `"current"`.
+        side: &'static str,
+        /// How many finite values that side has.
+        got: usize,
+    },
+    /// The pooled sample has no spread where the test needs one (Epps-Singleton's IQR).
+    #[error("{0}")]
+    NoSpread(&'static str),
+    /// A two-category test was given more than two categories.
+    #[error("needs binary data, found {found} distinct values")]
+    NotBinary {
+        /// Distinct values found over both sides.
+        found: usize,
+    },
+    /// A paired-length test was given samples of different sizes.
+    #[error("needs equally long samples, got {reference} reference and {current} current values")]
+    UnequalLengths {
+        /// Reference sample size.
+        reference: usize,
+        /// Current sample size.
+        current: usize,
+    },
+    /// A linear-algebra step failed (a singular covariance matrix).
+    #[error("{0}")]
+    Singular(&'static str),
+}

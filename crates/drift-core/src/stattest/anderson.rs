@@ -1,0 +1,1 @@
+//! Anderson-Darling k-sample test (two samples), as scipy.stats.anderson_ksamp.

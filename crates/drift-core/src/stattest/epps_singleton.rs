@@ -1,0 +1,1 @@
+//! Epps-Singleton two-sample test, as scipy.stats.epps_singleton_2samp.

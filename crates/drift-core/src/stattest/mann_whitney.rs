@@ -1,0 +1,1 @@
+//! Mann-Whitney U test, as scipy.stats.mannwhitneyu with method auto.

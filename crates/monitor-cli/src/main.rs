@@ -1,0 +1,2 @@
+//! The `monitor` binary.
+fn main() {}

@@ -1,0 +1,1 @@
+//! Reads tabular files into drift-core columns.

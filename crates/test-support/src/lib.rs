@@ -1,0 +1,46 @@
+//! Shared test helpers: tolerance assertions and loading committed reference values.
+
+use std::path::PathBuf;
+
+/// Asserts `actual` is within `rel` relative or `abs` absolute of `expected`.
+///
+/// NaN equals NaN here (some references are NaN on purpose); infinities must match exactly.
+#[track_caller]
+pub fn assert_close(actual: f64, expected: f64, rel: f64, abs: f64, what: &str) {
+    if expected.is_nan() && actual.is_nan() {
+        return;
+    }
+    if expected.is_infinite() || actual.is_infinite() {
+        assert!(actual == expected, "{what}: got {actual}, expected {expected}");
+        return;
+    }
+    let diff = (actual - expected).abs();
+    assert!(
+        diff <= abs || diff <= rel * expected.abs(),
+        "{what}: got {actual:e}, expected {expected:e} (difference {diff:e}, allowed {rel:e} relative or {abs:e} absolute)"
+    );
+}
+
+/// Relative difference `|a - e| / |e|`, or the absolute one where `e` is 0; 0 for NaN == NaN.
+pub fn relative_difference(actual: f64, expected: f64) -> f64 {
+    if expected.is_nan() && actual.is_nan() {
+        return 0.0;
+    }
+    let diff = (actual - expected).abs();
+    if expected == 0.0 { diff } else { diff / expected.abs() }
+}
+
+/// The repository's `reference/` directory, where committed reference scripts and values live.
+pub fn reference_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../reference")
+}
+
+/// Reads and parses `reference/values/<name>` as JSON.
+///
+/// # Panics
+/// When the file is missing or not JSON: a test set-up error, reported loudly.
+pub fn load_reference(name: &str) -> serde_json::Value {
+    let path = reference_dir().join("values").join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("parsing {}: {e}", path.display()))
+}

@@ -1,0 +1,1 @@
+//! End-to-end tests of the `monitor` binary live in `tests/tests.rs`.
