@@ -142,6 +142,71 @@ impl NumericSample {
     }
 }
 
+/// A categorical side after cleaning: per-label counts, labels sorted, with what was missing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CategoricalSample {
+    labels: Vec<String>,
+    counts: Vec<u64>,
+    /// Rows that were missing.
+    pub n_missing: usize,
+}
+
+impl CategoricalSample {
+    /// Counts interned codes; `labels` is the code table of the column they come from.
+    pub fn from_codes(labels: &[String], codes: &[Option<u32>]) -> Self {
+        let mut per_code = vec![0u64; labels.len()];
+        let mut n_missing = 0;
+        for code in codes {
+            match code {
+                Some(code) => per_code[*code as usize] += 1,
+                None => n_missing += 1,
+            }
+        }
+        let mut pairs: Vec<(String, u64)> = labels
+            .iter()
+            .zip(per_code)
+            .filter(|(_, count)| *count > 0)
+            .map(|(label, count)| (label.clone(), count))
+            .collect();
+        pairs.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let (labels, counts) = pairs.into_iter().unzip();
+        CategoricalSample { labels, counts, n_missing }
+    }
+
+    /// Builds a sample from labels; `None` is missing.
+    pub fn from_labels<S: AsRef<str>>(values: impl IntoIterator<Item = Option<S>>) -> Self {
+        match ColumnData::categorical_from(values) {
+            ColumnData::Categorical { labels, codes } => Self::from_codes(&labels, &codes),
+            ColumnData::Numeric(_) => unreachable!("categorical_from builds categorical columns"),
+        }
+    }
+
+    /// Distinct labels present, sorted.
+    pub fn labels(&self) -> &[String] {
+        &self.labels
+    }
+
+    /// Count of each label, aligned with [`CategoricalSample::labels`].
+    pub fn counts(&self) -> &[u64] {
+        &self.counts
+    }
+
+    /// Number of non-missing values.
+    pub fn len(&self) -> usize {
+        self.counts.iter().sum::<u64>() as usize
+    }
+
+    /// Whether no non-missing value is left.
+    pub fn is_empty(&self) -> bool {
+        self.counts.is_empty()
+    }
+
+    /// Number of distinct labels.
+    pub fn n_unique(&self) -> usize {
+        self.labels.len()
+    }
+}
+
 /// Number of runs of equal values in a sorted slice (its distinct count).
 pub(crate) fn count_runs(sorted: &[f64]) -> usize {
     if sorted.is_empty() {

@@ -56,6 +56,16 @@ pub enum DriftError {
         /// The value given.
         value: f64,
     },
+    /// The two sides of a column were read as different kinds.
+    #[error("column \"{column}\" is {reference} in the reference but {current} in the current data")]
+    KindMismatch {
+        /// The column's name.
+        column: String,
+        /// Kind on the reference side.
+        reference: ColumnKind,
+        /// Kind on the current side.
+        current: ColumnKind,
+    },
     /// A test name that drift-core does not know.
     #[error("unknown test \"{0}\" (known: {known})", known = crate::stattest::StatTest::known_names())]
     UnknownTest(String),
@@ -91,6 +101,9 @@ pub enum TestError {
         /// Current sample size.
         current: usize,
     },
+    /// The test does not take values of this kind.
+    #[error("does not apply to {0} values")]
+    UnsupportedKind(ColumnKind),
     /// A linear-algebra step failed (a singular covariance matrix).
     #[error("{0}")]
     Singular(&'static str),
