@@ -1,1 +1,1 @@
-//! End-to-end tests of the `monitor` binary live in `tests/tests.rs`.
+//! End-to-end tests of the `monitor` binary live in `tests.rs`; this library is empty.

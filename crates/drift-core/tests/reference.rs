@@ -1,0 +1,165 @@
+//! Every drift test against evidently 0.7.23 itself, on the cases of
+//! `reference/scripts/evidently_drift.py` (committed output: `reference/values/evidently_drift.json`).
+//!
+//! Scores (p-values for p-value tests, distances otherwise) must agree within 1e-6
+//! relative or 1e-12 absolute for p-values and 1e-9 relative for statistics; the permutation
+//! tests' p-values within their Monte Carlo bound (see `stattest::permutation`). The auto
+//! rule must pick evidently's test on every case, and the drift verdict must match.
+
+use std::collections::BTreeMap;
+
+use drift_core::select::auto_test;
+use drift_core::stattest::{self, PermutationOptions, Samples};
+use drift_core::{CategoricalSample, ColumnKind, NumericSample, ScoreKind, StatTest};
+use serde_json::Value;
+use test_support::{assert_close, load_reference, relative_difference};
+
+const P_REL: f64 = 1e-6;
+const P_ABS: f64 = 1e-12;
+const STAT_REL: f64 = 1e-9;
+
+/// Where evidently raises and we compute, on purpose (see CHANGELOG.md, "Differs from
+/// evidently"): the test name and a fragment of evidently's error.
+const DELIBERATE: &[(&str, &str)] = &[
+    // scipy rejects raw reference counts of another total; we scale them as chisquare does
+    ("g_test", "sum of the observed frequencies"),
+    // evidently's exact CvM path overflows numpy's integer dtype on some tiny inputs
+    ("cramer_von_mises", "UFuncTypeError"),
+];
+
+fn number(value: &Value) -> Option<f64> {
+    match value {
+        Value::Null => None,
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => match s.as_str() {
+            "nan" => Some(f64::NAN),
+            "inf" => Some(f64::INFINITY),
+            "-inf" => Some(f64::NEG_INFINITY),
+            other => panic!("unexpected numeric token {other:?}"),
+        },
+        other => panic!("unexpected value {other}"),
+    }
+}
+
+enum Pair {
+    Numeric(NumericSample, NumericSample),
+    Categorical(CategoricalSample, CategoricalSample),
+}
+
+impl Pair {
+    fn from_case(case: &Value) -> Pair {
+        let side = |key: &str| case[key].as_array().unwrap_or_else(|| panic!("{key} is not a list")).clone();
+        match case["kind"].as_str() {
+            Some("numeric") => {
+                let raw = |values: Vec<Value>| values.iter().map(number).collect::<Vec<_>>();
+                Pair::Numeric(
+                    NumericSample::from_raw(&raw(side("reference"))),
+                    NumericSample::from_raw(&raw(side("current"))),
+                )
+            }
+            Some("categorical") => {
+                let labels = |values: Vec<Value>| {
+                    CategoricalSample::from_labels(values.iter().map(|v| v.as_str().map(str::to_owned)).collect::<Vec<_>>())
+                };
+                Pair::Categorical(labels(side("reference")), labels(side("current")))
+            }
+            other => panic!("unknown kind {other:?}"),
+        }
+    }
+
+    fn samples(&self) -> Samples<'_> {
+        match self {
+            Pair::Numeric(reference, current) => Samples::Numeric { reference, current },
+            Pair::Categorical(reference, current) => Samples::Categorical { reference, current },
+        }
+    }
+
+    fn n_reference(&self) -> usize {
+        match self {
+            Pair::Numeric(r, _) => r.len(),
+            Pair::Categorical(r, _) => r.len(),
+        }
+    }
+}
+
+/// Monte Carlo bound on |ours - evidently's| for a permutation p-value from `b` draws.
+fn permutation_bound(p: f64, b: f64) -> f64 {
+    4.0 * (2.0 * p * (1.0 - p) / b).sqrt() + 1.0 / b
+}
+
+#[test]
+#[allow(clippy::print_stderr)] // reports the measured agreement, quoted in the issue's closing note
+fn every_test_agrees_with_evidently() {
+    let reference = load_reference("evidently_drift.json");
+    let cases = reference["cases"].as_array().expect("cases");
+    assert!(cases.len() >= 40, "only {} cases", cases.len());
+    // test name -> (worst relative difference of the score, comparisons)
+    let mut worst: BTreeMap<&'static str, (f64, usize)> = BTreeMap::new();
+    let options = PermutationOptions::default();
+    for case in cases {
+        let name = case["name"].as_str().expect("case name");
+        let pair = Pair::from_case(case);
+        let samples = pair.samples();
+        let kind = samples.kind();
+        if pair.n_reference() > 0 {
+            let auto = auto_test(kind, pair.n_reference(), samples.frequencies().keys.len());
+            assert_eq!(auto.name(), case["auto_test"].as_str().expect("auto_test"), "{name}: auto test");
+        }
+        for (test_name, expected) in case["tests"].as_object().expect("tests") {
+            let test = StatTest::from_name(test_name).unwrap_or_else(|| panic!("unknown test {test_name}"));
+            let context = format!("{name} / {test_name}");
+            let ours = stattest::run(test, samples, &options);
+            if let Some(error) = expected.get("error").and_then(Value::as_str) {
+                let deliberate = DELIBERATE.iter().any(|(t, fragment)| t == test_name && error.contains(fragment));
+                match (&ours, deliberate) {
+                    (Ok(_), true) | (Err(_), false) => {}
+                    (Ok(outcome), false) => panic!("{context}: evidently raises ({error}) but we computed {outcome:?}"),
+                    (Err(e), true) => panic!("{context}: we fail ({e}) where we deliberately compute"),
+                }
+                continue;
+            }
+            let outcome = ours.unwrap_or_else(|e| panic!("{context}: {e}"));
+            let threshold = expected["threshold"].as_f64().expect("threshold");
+            assert_eq!(test.default_threshold(), threshold, "{context}: default threshold");
+            let expected_score = number(&expected["score"]).unwrap_or(f64::NAN);
+            let score = match test.score_kind() {
+                ScoreKind::PValue => outcome.p_value.expect("p-value tests report one"),
+                ScoreKind::Distance => outcome.statistic,
+            };
+            let entry = worst.entry(test.name()).or_insert((0.0, 0));
+            entry.1 += 1;
+            if matches!(test, StatTest::Tvd | StatTest::EmpiricalMmd) {
+                let expected_statistic = number(&expected["statistic"]).expect("observed statistic");
+                assert_close(outcome.statistic, expected_statistic, STAT_REL, 0.0, &format!("{context}: statistic"));
+                let draws = if test == StatTest::Tvd { 1000.0 } else { 100.0 };
+                let bound = permutation_bound(expected_score, draws);
+                assert!(
+                    (score - expected_score).abs() <= bound,
+                    "{context}: p-value {score} vs evidently's {expected_score}, beyond the Monte Carlo bound {bound}"
+                );
+                entry.0 = entry.0.max(relative_difference(outcome.statistic, expected_statistic));
+                continue;
+            }
+            match test.score_kind() {
+                ScoreKind::PValue => assert_close(score, expected_score, P_REL, P_ABS, &context),
+                ScoreKind::Distance => assert_close(score, expected_score, STAT_REL, 0.0, &context),
+            }
+            let expected_drift = expected["drifted"].as_bool().expect("drifted");
+            assert_eq!(test.is_drift(score, threshold), expected_drift, "{context}: verdict (score {score})");
+            let difference = if score.abs() < P_ABS && expected_score.abs() < P_ABS { 0.0 } else { relative_difference(score, expected_score) };
+            entry.0 = entry.0.max(difference);
+        }
+    }
+    eprintln!("worst relative difference of the score against evidently 0.7.23, per test:");
+    for (test, (difference, n)) in &worst {
+        eprintln!("  {test:<18} {difference:.2e}  over {n} cases");
+    }
+    let kinds_seen: Vec<ColumnKind> = cases
+        .iter()
+        .map(|c| if c["kind"] == "numeric" { ColumnKind::Numeric } else { ColumnKind::Categorical })
+        .collect();
+    assert!(kinds_seen.contains(&ColumnKind::Numeric) && kinds_seen.contains(&ColumnKind::Categorical));
+    for test in StatTest::ALL {
+        assert!(worst.contains_key(test.name()), "no evidently case exercised {}", test.name());
+    }
+}

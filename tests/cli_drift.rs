@@ -1,0 +1,161 @@
+//! `monitor drift` end to end: the real binary on CSV files.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+/// The `monitor` binary, built fresh from this workspace once per test run (a no-op under
+/// `cargo test --workspace`, which has built it already; needed under `cargo test -p tests`).
+fn monitor() -> Command {
+    static BUILD: std::sync::Once = std::sync::Once::new();
+    BUILD.call_once(|| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = std::process::Command::new(cargo)
+            .args(["build", "--quiet", "-p", "monitor-cli", "--bin", "monitor"])
+            .status()
+            .expect("running cargo build");
+        assert!(status.success(), "building monitor failed");
+    });
+    Command::cargo_bin("monitor").expect("the monitor binary is built")
+}
+
+fn examples() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples")
+}
+
+/// A fresh directory under the target dir for one test's files.
+fn scratch(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("creating a scratch dir");
+    dir
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("writing a test file");
+    path
+}
+
+fn json_of(output: &[u8]) -> Value {
+    serde_json::from_slice(output).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(output)))
+}
+
+#[test]
+fn example_data_gives_a_schema_v1_report() {
+    let output = monitor()
+        .args(["drift", "--format", "json", "--reference"])
+        .arg(examples().join("reference.csv"))
+        .arg("--current")
+        .arg(examples().join("current.csv"))
+        .output()
+        .expect("running monitor");
+    assert_eq!(output.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&output.stderr));
+    let report = json_of(&output.stdout);
+    assert_eq!(report["schema_version"], 1);
+    for field in [
+        "reference",
+        "current",
+        "dataset_drift",
+        "drift_share",
+        "drift_share_threshold",
+        "n_columns",
+        "n_drifted",
+        "correction",
+        "columns",
+    ] {
+        assert!(report.get(field).is_some(), "missing field {field}");
+    }
+    let columns = report["columns"].as_array().expect("columns");
+    assert_eq!(columns.len(), 20);
+    for column in columns {
+        for field in ["name", "kind", "test", "statistic", "p_value", "threshold", "drifted", "reference", "current", "quality"] {
+            assert!(column.get(field).is_some(), "column {} lacks {field}", column["name"]);
+        }
+    }
+}
+
+#[test]
+fn fail_on_drift_exits_one_only_on_drift() {
+    let dir = scratch("fail_on_drift");
+    let same = write(&dir, "same.csv", &(0..100).fold("x\n".to_owned(), |s, i| s + &format!("{i}\n")));
+    let shifted = write(&dir, "shifted.csv", &(0..100).fold("x\n".to_owned(), |s, i| s + &format!("{}\n", i + 80)));
+    monitor().args(["drift", "--fail-on-drift", "--reference"]).arg(&same).arg("--current").arg(&same).assert().code(0);
+    monitor().args(["drift", "--fail-on-drift", "--reference"]).arg(&same).arg("--current").arg(&shifted).assert().code(1);
+    // without the flag, drift is a finding, not a failure
+    monitor().args(["drift", "--reference"]).arg(&same).arg("--current").arg(&shifted).assert().code(0);
+}
+
+#[test]
+fn a_named_test_and_categorical_override_are_honoured() {
+    let dir = scratch("named_test");
+    let reference = write(&dir, "r.csv", &(0..300).fold("code,v\n".to_owned(), |s, i| s + &format!("{},{}\n", i % 3, i % 7)));
+    let current = write(&dir, "c.csv", &(0..300).fold("code,v\n".to_owned(), |s, i| s + &format!("{},{}\n", (i % 4).min(2), i % 7)));
+    let output = monitor()
+        .args(["drift", "--format", "json", "--test", "psi", "--categorical", "code", "--reference"])
+        .arg(&reference)
+        .arg("--current")
+        .arg(&current)
+        .output()
+        .expect("running monitor");
+    assert_eq!(output.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&output.stderr));
+    let report = json_of(&output.stdout);
+    let code = &report["columns"][0];
+    assert_eq!((code["name"].as_str(), code["kind"].as_str(), code["test"].as_str()), (Some("code"), Some("categorical"), Some("psi")));
+    assert_eq!(code["p_value"], Value::Null);
+    assert_eq!(report["columns"][1]["kind"], "numeric");
+}
+
+#[test]
+fn table_output_names_every_column_and_the_verdict() {
+    let output = monitor()
+        .args(["drift", "--format", "table", "--reference"])
+        .arg(examples().join("reference.csv"))
+        .arg("--current")
+        .arg(examples().join("current.csv"))
+        .output()
+        .expect("running monitor");
+    assert_eq!(output.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.lines().next().is_some_and(|l| l.starts_with("column")), "{text}");
+    assert!(text.contains("columns drifted"), "{text}");
+}
+
+#[test]
+fn bad_input_exits_two_with_file_and_line() {
+    let dir = scratch("bad_input");
+    let good = write(&dir, "good.csv", "a,b\n1,2\n3,4\n");
+    let ragged = write(&dir, "ragged.csv", "a,b\n1,2\n3\n");
+    let empty = write(&dir, "empty.csv", "");
+    let cases: [(&Path, &str); 3] = [
+        (&ragged, "ragged.csv:3: expected 2 fields as in the header, found 1"),
+        (&empty, "empty.csv: the file is empty (expected a header row)"),
+        (&dir.join("absent.csv"), "absent.csv: No such file or directory"),
+    ];
+    for (path, message) in cases {
+        let output = monitor().args(["drift", "--reference"]).arg(&good).arg("--current").arg(path).output().expect("run");
+        assert_eq!(output.status.code(), Some(2), "{}", path.display());
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(message), "expected {message:?} in {stderr:?}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+    let output = monitor().args(["drift", "--test", "nope", "--reference"]).arg(&good).arg("--current").arg(&good).output().expect("run");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("unknown test \"nope\""));
+}
+
+#[test]
+fn output_file_is_written_whole_and_not_on_failure() {
+    let dir = scratch("output_file");
+    let good = write(&dir, "good.csv", "a\n1\n2\n3\n");
+    let report = dir.join("report.json");
+    monitor().args(["drift", "--format", "json", "--output"]).arg(&report).arg("--reference").arg(&good).arg("--current").arg(&good).assert().code(0);
+    assert_eq!(json_of(&std::fs::read(&report).expect("report written"))["n_columns"], 1);
+    let failed = dir.join("failed.json");
+    let bad = write(&dir, "bad.csv", "a\n");
+    monitor().args(["drift", "--output"]).arg(&failed).arg("--reference").arg(&good).arg("--current").arg(&bad).assert().code(2);
+    assert!(!failed.exists());
+    let leftovers: Vec<_> = std::fs::read_dir(&dir).expect("dir").flatten().filter(|e| e.file_name().to_string_lossy().ends_with(".tmp")).collect();
+    assert!(leftovers.is_empty());
+}

@@ -1,0 +1,4 @@
+//! End-to-end tests: the real `monitor` binary on files, and the tidy checks.
+
+mod cli_drift;
+mod tidy;
