@@ -74,6 +74,13 @@ impl Pair {
         }
     }
 
+    fn max_side(&self) -> usize {
+        match self {
+            Pair::Numeric(r, c) => r.len().max(c.len()),
+            Pair::Categorical(r, c) => r.len().max(c.len()),
+        }
+    }
+
     fn n_reference(&self) -> usize {
         match self {
             Pair::Numeric(r, _) => r.len(),
@@ -138,6 +145,13 @@ fn every_test_agrees_with_evidently() {
                     "{context}: p-value {score} vs evidently's {expected_score}, beyond the Monte Carlo bound {bound}"
                 );
                 entry.0 = entry.0.max(relative_difference(outcome.statistic, expected_statistic));
+                continue;
+            }
+            if test == StatTest::CramerVonMises && pair.max_side() <= 20 {
+                // evidently's exact CvM counts paths in numpy's smallest fitting dtype, which
+                // numpy 2 makes float16/float32 here: its p-value is rounded to ~1e-4. Ours is
+                // scipy's, checked to 1e-6 in stattest::cvm; against evidently, its rounding.
+                assert_close(score, expected_score, 0.0, 2e-4, &context);
                 continue;
             }
             match test.score_kind() {
