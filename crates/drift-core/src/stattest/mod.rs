@@ -308,6 +308,18 @@ pub fn run(test: StatTest, samples: Samples<'_>, options: &PermutationOptions) -
                 return Ok(TestOutcome::distance(binned::jensen_shannon(&shares)));
             }
             StatTest::Hellinger => return Ok(TestOutcome::distance(binned::hellinger_numeric(reference, current))),
+            StatTest::EppsSingleton => {
+                let r = epps_singleton::epps_singleton_2samp(x, y)?;
+                return Ok(TestOutcome::p_value(r.statistic, r.p_value));
+            }
+            StatTest::MannWhitney => {
+                let r = mann_whitney::mann_whitney_u(x, y, mann_whitney::Alternative::Less)?;
+                return Ok(TestOutcome::p_value(r.statistic, r.p_value));
+            }
+            StatTest::TTest => {
+                let r = t_test::t_test_ind(x, y)?;
+                return Ok(TestOutcome::p_value(r.statistic, r.p_value));
+            }
             StatTest::EmpiricalMmd => {
                 let r = permutation::mmd_test(x, y, options)?;
                 let method = r.subsampled_to.map(|(n, m)| format!("seeded subsample of {n} reference and {m} current values"));
@@ -360,8 +372,8 @@ fn fisher_on_frequencies(freq: &Frequencies) -> Result<TestOutcome, TestError> {
     // does not change the two-sided p-value
     let (one_ref, one_cur) = (freq.reference[0], freq.current[0]);
     let table = [[one_cur, n_cur - one_cur], [one_ref, n_ref - one_ref]];
-    let _ = table;
-    Err(TestError::NotBinary { found: 0 })
+    let r = fisher::fisher_exact_2x2(table);
+    Ok(TestOutcome::p_value(r.odds_ratio, r.p_value))
 }
 
 #[cfg(test)]
