@@ -296,6 +296,14 @@ pub fn run(test: StatTest, samples: Samples<'_>, options: &PermutationOptions) -
     if let Samples::Numeric { reference, current } = samples {
         let (x, y) = (reference.sorted(), current.sorted());
         match test {
+            StatTest::Ks => {
+                let r = ks::ks_2samp(x, y);
+                let method = match r.method {
+                    ks::KsMethod::Exact => "exact",
+                    ks::KsMethod::Asymptotic => "asymptotic",
+                };
+                return Ok(TestOutcome { method: Some(method.into()), ..TestOutcome::p_value(r.statistic, r.p_value) });
+            }
             StatTest::Wasserstein => return Ok(TestOutcome::distance(distance::wasserstein_normed(x, y))),
             StatTest::EnergyDistance => return Ok(TestOutcome::distance(distance::energy_distance(x, y))),
             StatTest::MeanShift => return Ok(TestOutcome::distance(distance::mean_shift(x, y))),
