@@ -89,9 +89,12 @@ impl Pair {
     }
 }
 
-/// Monte Carlo bound on |ours - evidently's| for a permutation p-value from `b` draws.
-fn permutation_bound(p: f64, b: f64) -> f64 {
-    4.0 * (2.0 * p * (1.0 - p) / b).sqrt() + 1.0 / b
+/// Monte Carlo bound on |ours - evidently's| for two permutation p-values from `b` draws
+/// each: four standard errors of their difference at the pooled estimate (at least 1/b, so
+/// that two estimates of a tiny p-value are not held to zero), plus 2/b for discreteness.
+fn permutation_bound(ours: f64, theirs: f64, b: f64) -> f64 {
+    let pooled = ((ours + theirs) / 2.0).max(1.0 / b);
+    4.0 * (2.0 * pooled * (1.0 - pooled) / b).sqrt() + 2.0 / b
 }
 
 #[test]
@@ -115,6 +118,13 @@ fn every_test_agrees_with_evidently() {
         for (test_name, expected) in case["tests"].as_object().expect("tests") {
             let test = StatTest::from_name(test_name).unwrap_or_else(|| panic!("unknown test {test_name}"));
             let context = format!("{name} / {test_name}");
+            if test == StatTest::EppsSingleton && samples.frequencies().keys.len() <= 4 {
+                // With at most 4 distinct values the covariance of Epps-Singleton's 4 features
+                // is singular and scipy's rank (its degrees of freedom) is decided by rounding
+                // noise (scipy warns the test "might not be consistent"). We use the exact
+                // rank, k - 1 (see stattest::epps_singleton); no value to compare here.
+                continue;
+            }
             let ours = stattest::run(test, samples, &options);
             if let Some(error) = expected.get("error").and_then(Value::as_str) {
                 let deliberate = DELIBERATE.iter().any(|(t, fragment)| t == test_name && error.contains(fragment));
@@ -145,7 +155,7 @@ fn every_test_agrees_with_evidently() {
                 let expected_statistic = number(&expected["statistic"]).expect("observed statistic");
                 assert_close(outcome.statistic, expected_statistic, STAT_REL, 0.0, &format!("{context}: statistic"));
                 let draws = if test == StatTest::Tvd { 1000.0 } else { 100.0 };
-                let bound = permutation_bound(expected_score, draws);
+                let bound = permutation_bound(score, expected_score, draws);
                 assert!(
                     (score - expected_score).abs() <= bound,
                     "{context}: p-value {score} vs evidently's {expected_score}, beyond the Monte Carlo bound {bound}"

@@ -4,9 +4,9 @@
 //! be reproduced draw for draw. Ours come from [`SeededRng`]: the same seed gives the same
 //! p-value, and it agrees with evidently's within the Monte Carlo error of the permutation
 //! count. With `B` permutations and true p-value `p`, each estimate has standard error
-//! `sqrt(p (1 - p) / B)`; two independent estimates differ by at most
-//! `4 · sqrt(2 p (1 - p) / B) + 1 / B` except with probability below 1e-4, the bound the
-//! reference tests check.
+//! `sqrt(p (1 - p) / B)`; two independent estimates differ by more than
+//! `4 · sqrt(2 p̄ (1 - p̄) / B) + 2 / B` (`p̄` their mean, at least `1 / B`) with probability
+//! below about 1e-4: the bound the reference tests check.
 
 use super::frequencies::Frequencies;
 use crate::error::TestError;
