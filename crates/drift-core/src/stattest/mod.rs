@@ -316,6 +316,15 @@ pub fn run(test: StatTest, samples: Samples<'_>, options: &PermutationOptions) -
                 return Ok(TestOutcome::distance(binned::jensen_shannon(&shares)));
             }
             StatTest::Hellinger => return Ok(TestOutcome::distance(binned::hellinger_numeric(reference, current))),
+            StatTest::Anderson => {
+                let r = anderson::anderson_ksamp(x, y)?;
+                return Ok(TestOutcome::p_value(r.statistic, r.p_value));
+            }
+            StatTest::CramerVonMises => {
+                let r = cvm::cramer_von_mises_2samp(x, y)?;
+                let method = if x.len().max(y.len()) <= 20 { "exact" } else { "asymptotic" };
+                return Ok(TestOutcome { method: Some(method.into()), ..TestOutcome::p_value(r.statistic, r.p_value) });
+            }
             StatTest::EppsSingleton => {
                 let r = epps_singleton::epps_singleton_2samp(x, y)?;
                 return Ok(TestOutcome::p_value(r.statistic, r.p_value));
