@@ -39,7 +39,8 @@ fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
 }
 
 fn json_of(output: &[u8]) -> Value {
-    serde_json::from_slice(output).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(output)))
+    serde_json::from_slice(output)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(output)))
 }
 
 #[test]
@@ -51,7 +52,12 @@ fn example_data_gives_a_schema_v1_report() {
         .arg(examples().join("current.csv"))
         .output()
         .expect("running monitor");
-    assert_eq!(output.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "stderr: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let report = json_of(&output.stdout);
     assert_eq!(report["schema_version"], 1);
     for field in [
@@ -70,8 +76,23 @@ fn example_data_gives_a_schema_v1_report() {
     let columns = report["columns"].as_array().expect("columns");
     assert_eq!(columns.len(), 20);
     for column in columns {
-        for field in ["name", "kind", "test", "statistic", "p_value", "threshold", "drifted", "reference", "current", "quality"] {
-            assert!(column.get(field).is_some(), "column {} lacks {field}", column["name"]);
+        for field in [
+            "name",
+            "kind",
+            "test",
+            "statistic",
+            "p_value",
+            "threshold",
+            "drifted",
+            "reference",
+            "current",
+            "quality",
+        ] {
+            assert!(
+                column.get(field).is_some(),
+                "column {} lacks {field}",
+                column["name"]
+            );
         }
     }
 }
@@ -79,30 +100,89 @@ fn example_data_gives_a_schema_v1_report() {
 #[test]
 fn fail_on_drift_exits_one_only_on_drift() {
     let dir = scratch("fail_on_drift");
-    let same = write(&dir, "same.csv", &(0..100).fold("x\n".to_owned(), |s, i| s + &format!("{i}\n")));
-    let shifted = write(&dir, "shifted.csv", &(0..100).fold("x\n".to_owned(), |s, i| s + &format!("{}\n", i + 80)));
-    monitor().args(["drift", "--fail-on-drift", "--reference"]).arg(&same).arg("--current").arg(&same).assert().code(0);
-    monitor().args(["drift", "--fail-on-drift", "--reference"]).arg(&same).arg("--current").arg(&shifted).assert().code(1);
+    let same = write(
+        &dir,
+        "same.csv",
+        &(0..100).fold("x\n".to_owned(), |s, i| s + &format!("{i}\n")),
+    );
+    let shifted = write(
+        &dir,
+        "shifted.csv",
+        &(0..100).fold("x\n".to_owned(), |s, i| s + &format!("{}\n", i + 80)),
+    );
+    monitor()
+        .args(["drift", "--fail-on-drift", "--reference"])
+        .arg(&same)
+        .arg("--current")
+        .arg(&same)
+        .assert()
+        .code(0);
+    monitor()
+        .args(["drift", "--fail-on-drift", "--reference"])
+        .arg(&same)
+        .arg("--current")
+        .arg(&shifted)
+        .assert()
+        .code(1);
     // without the flag, drift is a finding, not a failure
-    monitor().args(["drift", "--reference"]).arg(&same).arg("--current").arg(&shifted).assert().code(0);
+    monitor()
+        .args(["drift", "--reference"])
+        .arg(&same)
+        .arg("--current")
+        .arg(&shifted)
+        .assert()
+        .code(0);
 }
 
 #[test]
 fn a_named_test_and_categorical_override_are_honoured() {
     let dir = scratch("named_test");
-    let reference = write(&dir, "r.csv", &(0..300).fold("code,v\n".to_owned(), |s, i| s + &format!("{},{}\n", i % 3, i % 7)));
-    let current = write(&dir, "c.csv", &(0..300).fold("code,v\n".to_owned(), |s, i| s + &format!("{},{}\n", (i % 4).min(2), i % 7)));
+    let reference = write(
+        &dir,
+        "r.csv",
+        &(0..300).fold("code,v\n".to_owned(), |s, i| {
+            s + &format!("{},{}\n", i % 3, i % 7)
+        }),
+    );
+    let current = write(
+        &dir,
+        "c.csv",
+        &(0..300).fold("code,v\n".to_owned(), |s, i| {
+            s + &format!("{},{}\n", (i % 4).min(2), i % 7)
+        }),
+    );
     let output = monitor()
-        .args(["drift", "--format", "json", "--test", "psi", "--categorical", "code", "--reference"])
+        .args([
+            "drift",
+            "--format",
+            "json",
+            "--test",
+            "psi",
+            "--categorical",
+            "code",
+            "--reference",
+        ])
         .arg(&reference)
         .arg("--current")
         .arg(&current)
         .output()
         .expect("running monitor");
-    assert_eq!(output.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "stderr: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let report = json_of(&output.stdout);
     let code = &report["columns"][0];
-    assert_eq!((code["name"].as_str(), code["kind"].as_str(), code["test"].as_str()), (Some("code"), Some("categorical"), Some("psi")));
+    assert_eq!(
+        (
+            code["name"].as_str(),
+            code["kind"].as_str(),
+            code["test"].as_str()
+        ),
+        (Some("code"), Some("categorical"), Some("psi"))
+    );
     assert_eq!(code["p_value"], Value::Null);
     assert_eq!(report["columns"][1]["kind"], "numeric");
 }
@@ -118,7 +198,10 @@ fn table_output_names_every_column_and_the_verdict() {
         .expect("running monitor");
     assert_eq!(output.status.code(), Some(0));
     let text = String::from_utf8_lossy(&output.stdout);
-    assert!(text.lines().next().is_some_and(|l| l.starts_with("column")), "{text}");
+    assert!(
+        text.lines().next().is_some_and(|l| l.starts_with("column")),
+        "{text}"
+    );
     assert!(text.contains("columns drifted"), "{text}");
 }
 
@@ -129,18 +212,42 @@ fn bad_input_exits_two_with_file_and_line() {
     let ragged = write(&dir, "ragged.csv", "a,b\n1,2\n3\n");
     let empty = write(&dir, "empty.csv", "");
     let cases: [(&Path, &str); 3] = [
-        (&ragged, "ragged.csv:3: expected 2 fields as in the header, found 1"),
-        (&empty, "empty.csv: the file is empty (expected a header row)"),
-        (&dir.join("absent.csv"), "absent.csv: No such file or directory"),
+        (
+            &ragged,
+            "ragged.csv:3: expected 2 fields as in the header, found 1",
+        ),
+        (
+            &empty,
+            "empty.csv: the file is empty (expected a header row)",
+        ),
+        (
+            &dir.join("absent.csv"),
+            "absent.csv: No such file or directory",
+        ),
     ];
     for (path, message) in cases {
-        let output = monitor().args(["drift", "--reference"]).arg(&good).arg("--current").arg(path).output().expect("run");
+        let output = monitor()
+            .args(["drift", "--reference"])
+            .arg(&good)
+            .arg("--current")
+            .arg(path)
+            .output()
+            .expect("run");
         assert_eq!(output.status.code(), Some(2), "{}", path.display());
         let stderr = String::from_utf8_lossy(&output.stderr);
-        assert!(stderr.contains(message), "expected {message:?} in {stderr:?}");
+        assert!(
+            stderr.contains(message),
+            "expected {message:?} in {stderr:?}"
+        );
         assert!(!stderr.contains("panicked"), "{stderr}");
     }
-    let output = monitor().args(["drift", "--test", "nope", "--reference"]).arg(&good).arg("--current").arg(&good).output().expect("run");
+    let output = monitor()
+        .args(["drift", "--test", "nope", "--reference"])
+        .arg(&good)
+        .arg("--current")
+        .arg(&good)
+        .output()
+        .expect("run");
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("unknown test \"nope\""));
 }
@@ -150,12 +257,90 @@ fn output_file_is_written_whole_and_not_on_failure() {
     let dir = scratch("output_file");
     let good = write(&dir, "good.csv", "a\n1\n2\n3\n");
     let report = dir.join("report.json");
-    monitor().args(["drift", "--format", "json", "--output"]).arg(&report).arg("--reference").arg(&good).arg("--current").arg(&good).assert().code(0);
-    assert_eq!(json_of(&std::fs::read(&report).expect("report written"))["n_columns"], 1);
+    monitor()
+        .args(["drift", "--format", "json", "--output"])
+        .arg(&report)
+        .arg("--reference")
+        .arg(&good)
+        .arg("--current")
+        .arg(&good)
+        .assert()
+        .code(0);
+    assert_eq!(
+        json_of(&std::fs::read(&report).expect("report written"))["n_columns"],
+        1
+    );
     let failed = dir.join("failed.json");
     let bad = write(&dir, "bad.csv", "a\n");
-    monitor().args(["drift", "--output"]).arg(&failed).arg("--reference").arg(&good).arg("--current").arg(&bad).assert().code(2);
+    monitor()
+        .args(["drift", "--output"])
+        .arg(&failed)
+        .arg("--reference")
+        .arg(&good)
+        .arg("--current")
+        .arg(&bad)
+        .assert()
+        .code(2);
     assert!(!failed.exists());
-    let leftovers: Vec<_> = std::fs::read_dir(&dir).expect("dir").flatten().filter(|e| e.file_name().to_string_lossy().ends_with(".tmp")).collect();
+    let leftovers: Vec<_> = std::fs::read_dir(&dir)
+        .expect("dir")
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        .collect();
     assert!(leftovers.is_empty());
+}
+
+#[test]
+fn example_report_matches_evidently_column_by_column() {
+    let expected_path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../reference/values/evidently_examples.json");
+    let expected = json_of(&std::fs::read(&expected_path).expect("evidently_examples.json"));
+    let output = monitor()
+        .args(["drift", "--format", "json", "--reference"])
+        .arg(examples().join("reference.csv"))
+        .arg("--current")
+        .arg(examples().join("current.csv"))
+        .output()
+        .expect("running monitor");
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "stderr: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report = json_of(&output.stdout);
+    assert_eq!(report["reference"]["rows"], expected["rows"]["reference"]);
+    assert_eq!(report["current"]["rows"], expected["rows"]["current"]);
+    let ours = report["columns"].as_array().expect("columns");
+    let theirs = expected["columns"].as_array().expect("columns");
+    assert_eq!(ours.len(), theirs.len());
+    for (ours, theirs) in ours.iter().zip(theirs) {
+        let name = theirs["name"].as_str().expect("name");
+        assert_eq!(ours["name"], theirs["name"]);
+        assert_eq!(ours["kind"], theirs["kind"], "{name}: kind");
+        assert_eq!(ours["test"], theirs["auto_test"], "{name}: test");
+        let score = ours["p_value"]
+            .as_f64()
+            .or(ours["statistic"].as_f64())
+            .expect("score");
+        let expected_score = theirs["score"].as_f64().expect("score");
+        assert!(
+            (score - expected_score).abs() <= 1e-9 * expected_score.abs(),
+            "{name}: score {score} vs evidently's {expected_score}"
+        );
+        assert_eq!(ours["drifted"], theirs["drifted"], "{name}: drifted");
+        assert_eq!(ours["threshold"], theirs["threshold"], "{name}: threshold");
+    }
+    assert_eq!(
+        report["n_drifted"],
+        expected["dataset"]["number_of_drifted_columns"]
+    );
+    assert_eq!(
+        report["dataset_drift"],
+        expected["dataset"]["dataset_drift"]
+    );
+    assert_eq!(
+        report["drift_share"],
+        expected["dataset"]["share_of_drifted_columns"]
+    );
 }

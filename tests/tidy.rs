@@ -9,7 +9,9 @@ fn workspace_root() -> PathBuf {
 }
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for entry in entries.flatten() {
         let path = entry.path();
         let name = entry.file_name();
@@ -30,33 +32,78 @@ fn every_source_file_opens_with_a_module_doc_line() {
     for dir in ["crates", "xtask", "tests"] {
         rust_files(&root.join(dir), &mut files);
     }
-    assert!(files.len() > 10, "found only {} files under {}", files.len(), root.display());
+    assert!(
+        files.len() > 10,
+        "found only {} files under {}",
+        files.len(),
+        root.display()
+    );
     let offenders: Vec<String> = files
         .iter()
         .filter(|path| {
             let text = std::fs::read_to_string(path).unwrap_or_default();
             !text.trim_start().starts_with("//!")
         })
-        .map(|path| path.strip_prefix(&root).unwrap_or(path).display().to_string())
+        .map(|path| {
+            path.strip_prefix(&root)
+                .unwrap_or(path)
+                .display()
+                .to_string()
+        })
         .collect();
-    assert!(offenders.is_empty(), "files without a leading `//!` line: {offenders:?}");
+    assert!(
+        offenders.is_empty(),
+        "files without a leading `//!` line: {offenders:?}"
+    );
 }
 
 /// Crates that do I/O, run async tasks or parse file formats: never below the pure cores.
 const FORBIDDEN_IN_CORES: &[&str] = &[
-    "tokio", "reqwest", "hyper", "mio", "async-std", "smol", "axum", "tonic", "h2", "socket2", "rusqlite",
-    "libsqlite3-sys", "opentelemetry", "opentelemetry-otlp", "prometheus-client", "tracing-subscriber", "csv",
-    "arrow", "parquet", "ureq", "getrandom",
+    "tokio",
+    "reqwest",
+    "hyper",
+    "mio",
+    "async-std",
+    "smol",
+    "axum",
+    "tonic",
+    "h2",
+    "socket2",
+    "rusqlite",
+    "libsqlite3-sys",
+    "opentelemetry",
+    "opentelemetry-otlp",
+    "prometheus-client",
+    "tracing-subscriber",
+    "csv",
+    "arrow",
+    "parquet",
+    "ureq",
+    "getrandom",
 ];
 
 fn dependency_names(package: &str) -> Vec<String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let output = Command::new(cargo)
         .current_dir(workspace_root())
-        .args(["tree", "--package", package, "--edges", "normal,build", "--prefix", "none", "--format", "{p}"])
+        .args([
+            "tree",
+            "--package",
+            package,
+            "--edges",
+            "normal,build",
+            "--prefix",
+            "none",
+            "--format",
+            "{p}",
+        ])
         .output()
         .expect("running cargo tree");
-    assert!(output.status.success(), "cargo tree failed: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "cargo tree failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     String::from_utf8_lossy(&output.stdout)
         .lines()
         .filter_map(|line| line.split_whitespace().next())
@@ -68,8 +115,14 @@ fn dependency_names(package: &str) -> Vec<String> {
 fn pure_cores_depend_on_no_io_crate() {
     for core in ["drift-core", "canary-core"] {
         let names = dependency_names(core);
-        assert!(names.iter().any(|n| n == core), "cargo tree of {core} did not list it: {names:?}");
-        let found: Vec<&String> = names.iter().filter(|n| FORBIDDEN_IN_CORES.contains(&n.as_str())).collect();
+        assert!(
+            names.iter().any(|n| n == core),
+            "cargo tree of {core} did not list it: {names:?}"
+        );
+        let found: Vec<&String> = names
+            .iter()
+            .filter(|n| FORBIDDEN_IN_CORES.contains(&n.as_str()))
+            .collect();
         assert!(found.is_empty(), "{core} depends on I/O crates: {found:?}");
     }
 }

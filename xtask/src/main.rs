@@ -31,7 +31,10 @@ fn cargo(args: &[&str]) -> anyhow::Result<()> {
     {
         eprintln!("$ cargo {}", args.join(" "));
     }
-    let status = Command::new(&cargo).args(args).status().with_context(|| format!("running cargo {}", args.join(" ")))?;
+    let status = Command::new(&cargo)
+        .args(args)
+        .status()
+        .with_context(|| format!("running cargo {}", args.join(" ")))?;
     if !status.success() {
         bail!("cargo {} failed ({status})", args.join(" "));
     }
@@ -47,7 +50,14 @@ fn test() -> anyhow::Result<()> {
 /// Formatting and clippy with warnings denied.
 fn lint() -> anyhow::Result<()> {
     cargo(&["fmt", "--all", "--check"])?;
-    cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])
+    cargo(&[
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ])
 }
 
 /// The benchmarks (divan), release profile.

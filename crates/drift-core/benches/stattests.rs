@@ -29,14 +29,23 @@ fn normal(n: usize, shift: f64, seed: u64) -> Vec<f64> {
 }
 
 fn numeric_pair(n: usize) -> (NumericSample, NumericSample) {
-    (NumericSample::from_values(&normal(n, 0.0, 1)), NumericSample::from_values(&normal(n, 0.05, 2)))
+    (
+        NumericSample::from_values(&normal(n, 0.0, 1)),
+        NumericSample::from_values(&normal(n, 0.05, 2)),
+    )
 }
 
 fn categorical_pair(n: usize, n_categories: u64) -> (CategoricalSample, CategoricalSample) {
     let labels = |seed: u64, skew: u64| {
         let mut rng = SeededRng::new(seed);
-        let values: Vec<String> =
-            (0..n).map(|_| format!("c{}", (rng.next_u64() % (n_categories + skew)).min(n_categories - 1))).collect();
+        let values: Vec<String> = (0..n)
+            .map(|_| {
+                format!(
+                    "c{}",
+                    (rng.next_u64() % (n_categories + skew)).min(n_categories - 1)
+                )
+            })
+            .collect();
         CategoricalSample::from_labels(values.iter().map(Some))
     };
     (labels(3, 0), labels(4, 1))
@@ -94,6 +103,13 @@ fn fisher_exact(bencher: Bencher, n: usize) {
     let (reference, current) = categorical_pair(n, 2);
     let options = PermutationOptions::default();
     bencher.bench(|| {
-        stattest::run(StatTest::FisherExact, Samples::Categorical { reference: &reference, current: &current }, &options)
+        stattest::run(
+            StatTest::FisherExact,
+            Samples::Categorical {
+                reference: &reference,
+                current: &current,
+            },
+            &options,
+        )
     });
 }

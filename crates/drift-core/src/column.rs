@@ -72,7 +72,8 @@ impl ColumnData {
                     if let Some(&code) = index.get(label) {
                         return code;
                     }
-                    let code = u32::try_from(labels.len()).expect("fewer than 2^32 distinct labels");
+                    let code =
+                        u32::try_from(labels.len()).expect("fewer than 2^32 distinct labels");
                     labels.push(label.to_owned());
                     index.insert(label.to_owned(), code);
                     code
@@ -110,7 +111,11 @@ impl NumericSample {
             }
         }
         sorted.sort_unstable_by(f64::total_cmp);
-        NumericSample { sorted, n_missing, n_non_finite }
+        NumericSample {
+            sorted,
+            n_missing,
+            n_non_finite,
+        }
     }
 
     /// Builds a sample from finite values (for library users who hold clean data).
@@ -170,7 +175,11 @@ impl CategoricalSample {
             .collect();
         pairs.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         let (labels, counts) = pairs.into_iter().unzip();
-        CategoricalSample { labels, counts, n_missing }
+        CategoricalSample {
+            labels,
+            counts,
+            n_missing,
+        }
     }
 
     /// Builds a sample from labels; `None` is missing.
@@ -221,7 +230,14 @@ mod tests {
 
     #[test]
     fn cleaning_counts_what_it_drops() {
-        let sample = NumericSample::from_raw(&[Some(2.0), None, Some(f64::NAN), Some(f64::INFINITY), Some(-0.0), Some(1.0)]);
+        let sample = NumericSample::from_raw(&[
+            Some(2.0),
+            None,
+            Some(f64::NAN),
+            Some(f64::INFINITY),
+            Some(-0.0),
+            Some(1.0),
+        ]);
         assert_eq!(sample.sorted(), &[0.0, 1.0, 2.0]);
         assert_eq!((sample.n_missing, sample.n_non_finite), (1, 2));
     }
@@ -229,7 +245,9 @@ mod tests {
     #[test]
     fn categories_are_interned() {
         let column = ColumnData::categorical_from([Some("a"), None, Some("b"), Some("a")]);
-        let ColumnData::Categorical { labels, codes } = column else { unreachable!() };
+        let ColumnData::Categorical { labels, codes } = column else {
+            unreachable!()
+        };
         assert_eq!(labels, vec!["a", "b"]);
         assert_eq!(codes, vec![Some(0), None, Some(1), Some(0)]);
     }

@@ -27,7 +27,9 @@ impl Correction {
 
     /// Parses `none`, `bonferroni` or `bh`.
     pub fn from_name(name: &str) -> Option<Self> {
-        [Correction::None, Correction::Bonferroni, Correction::Bh].into_iter().find(|c| c.name() == name)
+        [Correction::None, Correction::Bonferroni, Correction::Bh]
+            .into_iter()
+            .find(|c| c.name() == name)
     }
 
     /// Adjusted p-values, aligned with `p_values` (NaN stays NaN and is not counted in `m`).
@@ -35,7 +37,9 @@ impl Correction {
     /// Benjamini-Hochberg: `p_(i) · m / i`, made monotone from the largest down and capped
     /// at 1, as `statsmodels.stats.multitest.multipletests(method="fdr_bh")`.
     pub fn adjust(self, p_values: &[f64]) -> Vec<f64> {
-        let valid: Vec<usize> = (0..p_values.len()).filter(|&i| !p_values[i].is_nan()).collect();
+        let valid: Vec<usize> = (0..p_values.len())
+            .filter(|&i| !p_values[i].is_nan())
+            .collect();
         let m = valid.len() as f64;
         let mut adjusted = p_values.to_vec();
         match self {

@@ -10,7 +10,9 @@ use crate::column::ColumnKind;
 pub enum DriftError {
     /// A side of a column holds no usable value once missing and non-finite values are
     /// dropped.
-    #[error("column \"{column}\": the {side} side has no usable values ({missing} missing, {non_finite} not finite)")]
+    #[error(
+        "column \"{column}\": the {side} side has no usable values ({missing} missing, {non_finite} not finite)"
+    )]
     EmptySide {
         /// The column's name.
         column: String,
@@ -22,7 +24,9 @@ pub enum DriftError {
         non_finite: usize,
     },
     /// The test does not apply to the column's kind (for example `ks` on a categorical column).
-    #[error("column \"{column}\": test \"{test}\" does not apply to {kind} columns (it takes {allowed})")]
+    #[error(
+        "column \"{column}\": test \"{test}\" does not apply to {kind} columns (it takes {allowed})"
+    )]
     UnsupportedKind {
         /// The column's name.
         column: String,
@@ -57,7 +61,9 @@ pub enum DriftError {
         value: f64,
     },
     /// The two sides of a column were read as different kinds.
-    #[error("column \"{column}\" is {reference} in the reference but {current} in the current data")]
+    #[error(
+        "column \"{column}\" is {reference} in the reference but {current} in the current data"
+    )]
     KindMismatch {
         /// The column's name.
         column: String,

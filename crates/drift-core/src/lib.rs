@@ -43,5 +43,7 @@ pub mod summary;
 pub use column::{CategoricalSample, ColumnData, ColumnKind, NumericSample};
 pub use correction::Correction;
 pub use error::{DriftError, TestError};
-pub use report::{ColumnDrift, ColumnOptions, DatasetInfo, DriftOptions, DriftReport, NamedColumn, TestChoice};
+pub use report::{
+    ColumnDrift, ColumnOptions, DatasetInfo, DriftOptions, DriftReport, NamedColumn, TestChoice,
+};
 pub use stattest::{PermutationOptions, ScoreKind, StatTest};

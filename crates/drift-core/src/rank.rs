@@ -42,7 +42,11 @@ pub fn pooled_ranks(x_sorted: &[f64], y_sorted: &[f64]) -> PooledRanks {
         tie_sizes.push(size);
         next_rank += size;
     }
-    PooledRanks { x: rx, y: ry, tie_sizes }
+    PooledRanks {
+        x: rx,
+        y: ry,
+        tie_sizes,
+    }
 }
 
 #[cfg(test)]

@@ -169,13 +169,28 @@ impl Cleaned {
 
 fn clean(name: &str, reference: &ColumnData, current: &ColumnData) -> Result<Cleaned, DriftError> {
     match (reference, current) {
-        (ColumnData::Numeric(r), ColumnData::Numeric(c)) => {
-            Ok(Cleaned::Numeric(NumericSample::from_raw(r), NumericSample::from_raw(c)))
-        }
-        (ColumnData::Categorical { labels: rl, codes: rc }, ColumnData::Categorical { labels: cl, codes: cc }) => Ok(
-            Cleaned::Categorical(CategoricalSample::from_codes(rl, rc), CategoricalSample::from_codes(cl, cc)),
-        ),
-        _ => Err(DriftError::KindMismatch { column: name.to_owned(), reference: reference.kind(), current: current.kind() }),
+        (ColumnData::Numeric(r), ColumnData::Numeric(c)) => Ok(Cleaned::Numeric(
+            NumericSample::from_raw(r),
+            NumericSample::from_raw(c),
+        )),
+        (
+            ColumnData::Categorical {
+                labels: rl,
+                codes: rc,
+            },
+            ColumnData::Categorical {
+                labels: cl,
+                codes: cc,
+            },
+        ) => Ok(Cleaned::Categorical(
+            CategoricalSample::from_codes(rl, rc),
+            CategoricalSample::from_codes(cl, cc),
+        )),
+        _ => Err(DriftError::KindMismatch {
+            column: name.to_owned(),
+            reference: reference.kind(),
+            current: current.kind(),
+        }),
     }
 }
 
@@ -204,23 +219,42 @@ impl DriftReport {
             });
         }
         if let Some(t) = options.threshold.filter(|t| !t.is_finite() || *t < 0.0) {
-            return Err(DriftError::InvalidParameter { name: "threshold", expected: "a finite number >= 0", value: t });
+            return Err(DriftError::InvalidParameter {
+                name: "threshold",
+                expected: "a finite number >= 0",
+                value: t,
+            });
         }
-        let current_by_name: HashMap<&str, &ColumnData> =
-            current.1.iter().map(|c| (c.name.as_str(), &c.data)).collect();
-        let reference_names: std::collections::HashSet<&str> = reference.1.iter().map(|c| c.name.as_str()).collect();
+        let current_by_name: HashMap<&str, &ColumnData> = current
+            .1
+            .iter()
+            .map(|c| (c.name.as_str(), &c.data))
+            .collect();
+        let reference_names: std::collections::HashSet<&str> =
+            reference.1.iter().map(|c| c.name.as_str()).collect();
         let mut unmatched = Vec::new();
         let mut columns = Vec::new();
         for column in reference.1 {
             let Some(current_data) = current_by_name.get(column.name.as_str()) else {
-                unmatched.push(UnmatchedColumn { name: column.name.clone(), present_in: "reference".into() });
+                unmatched.push(UnmatchedColumn {
+                    name: column.name.clone(),
+                    present_in: "reference".into(),
+                });
                 continue;
             };
-            columns.push(column_drift(&column.name, &column.data, current_data, options)?);
+            columns.push(column_drift(
+                &column.name,
+                &column.data,
+                current_data,
+                options,
+            )?);
         }
         for column in current.1 {
             if !reference_names.contains(column.name.as_str()) {
-                unmatched.push(UnmatchedColumn { name: column.name.clone(), present_in: "current".into() });
+                unmatched.push(UnmatchedColumn {
+                    name: column.name.clone(),
+                    present_in: "current".into(),
+                });
             }
         }
         if columns.is_empty() {
@@ -230,7 +264,11 @@ impl DriftReport {
         let n_errors = columns.iter().filter(|c| c.error.is_some()).count();
         let n_tested = columns.len() - n_errors;
         let n_drifted = columns.iter().filter(|c| c.drifted).count();
-        let drift_share = if n_tested == 0 { 0.0 } else { n_drifted as f64 / n_tested as f64 };
+        let drift_share = if n_tested == 0 {
+            0.0
+        } else {
+            n_drifted as f64 / n_tested as f64
+        };
         Ok(DriftReport {
             schema_version: SCHEMA_VERSION,
             reference: reference.0.clone(),
@@ -266,19 +304,34 @@ fn column_drift(
         TestChoice::Auto => None,
     });
     let test = configured.unwrap_or_else(|| auto_test(samples.kind(), n_reference, n_unique_both));
-    let threshold = overrides.and_then(|o| o.threshold).or(options.threshold).unwrap_or(test.default_threshold());
+    let threshold = overrides
+        .and_then(|o| o.threshold)
+        .or(options.threshold)
+        .unwrap_or(test.default_threshold());
     let (reference_summary, current_summary, quality, empty) = match &cleaned {
         Cleaned::Numeric(r, c) => (
             ColumnSummary::Numeric(NumericSummary::of(r)),
             ColumnSummary::Numeric(NumericSummary::of(c)),
             Quality::numeric(r, c),
-            empty_side(name, r.is_empty(), c.is_empty(), (r.n_missing, r.n_non_finite), (c.n_missing, c.n_non_finite)),
+            empty_side(
+                name,
+                r.is_empty(),
+                c.is_empty(),
+                (r.n_missing, r.n_non_finite),
+                (c.n_missing, c.n_non_finite),
+            ),
         ),
         Cleaned::Categorical(r, c) => (
             ColumnSummary::Categorical(CategoricalSummary::of(r)),
             ColumnSummary::Categorical(CategoricalSummary::of(c)),
             Quality::categorical(r, c),
-            empty_side(name, r.is_empty(), c.is_empty(), (r.n_missing, 0), (c.n_missing, 0)),
+            empty_side(
+                name,
+                r.is_empty(),
+                c.is_empty(),
+                (r.n_missing, 0),
+                (c.n_missing, 0),
+            ),
         ),
     };
     let outcome = if let Some(err) = empty {
@@ -301,7 +354,12 @@ fn column_drift(
         name: name.to_owned(),
         kind: samples.kind(),
         test,
-        test_selection: if configured.is_some() { "configured" } else { "auto" }.to_owned(),
+        test_selection: if configured.is_some() {
+            "configured"
+        } else {
+            "auto"
+        }
+        .to_owned(),
         statistic: None,
         p_value: None,
         p_value_adjusted: None,
@@ -341,13 +399,23 @@ fn empty_side(
     } else {
         return None;
     };
-    Some(DriftError::EmptySide { column: name.to_owned(), side, missing, non_finite })
+    Some(DriftError::EmptySide {
+        column: name.to_owned(),
+        side,
+        missing,
+        non_finite,
+    })
 }
 
 /// Adjusts the p-values of the columns that have one and re-decides their drift.
 fn apply_correction(columns: &mut [ColumnDrift], correction: Correction) {
-    let with_p: Vec<usize> = (0..columns.len()).filter(|&i| columns[i].p_value.is_some()).collect();
-    let p_values: Vec<f64> = with_p.iter().map(|&i| columns[i].p_value.unwrap_or(f64::NAN)).collect();
+    let with_p: Vec<usize> = (0..columns.len())
+        .filter(|&i| columns[i].p_value.is_some())
+        .collect();
+    let p_values: Vec<f64> = with_p
+        .iter()
+        .map(|&i| columns[i].p_value.unwrap_or(f64::NAN))
+        .collect();
     for (&i, adjusted) in with_p.iter().zip(correction.adjust(&p_values)) {
         let column = &mut columns[i];
         column.p_value_adjusted = Some(adjusted);
@@ -360,19 +428,35 @@ mod tests {
     use super::*;
 
     fn info(rows: usize) -> DatasetInfo {
-        DatasetInfo { source: "memory".into(), rows }
+        DatasetInfo {
+            source: "memory".into(),
+            rows,
+        }
     }
 
     fn numeric(name: &str, values: impl IntoIterator<Item = f64>) -> NamedColumn {
-        NamedColumn { name: name.into(), data: ColumnData::Numeric(values.into_iter().map(Some).collect()) }
+        NamedColumn {
+            name: name.into(),
+            data: ColumnData::Numeric(values.into_iter().map(Some).collect()),
+        }
     }
 
     #[test]
     fn a_shifted_column_drifts_and_an_identical_one_does_not() {
-        let reference = [numeric("a", (0..500).map(f64::from)), numeric("b", (0..500).map(f64::from))];
-        let current = [numeric("a", (0..500).map(|i| f64::from(i) + 200.0)), numeric("b", (0..500).map(f64::from))];
-        let report = DriftReport::compute((&info(500), &reference), (&info(500), &current), &DriftOptions::default())
-            .expect("report");
+        let reference = [
+            numeric("a", (0..500).map(f64::from)),
+            numeric("b", (0..500).map(f64::from)),
+        ];
+        let current = [
+            numeric("a", (0..500).map(|i| f64::from(i) + 200.0)),
+            numeric("b", (0..500).map(f64::from)),
+        ];
+        let report = DriftReport::compute(
+            (&info(500), &reference),
+            (&info(500), &current),
+            &DriftOptions::default(),
+        )
+        .expect("report");
         assert_eq!(report.n_columns, 2);
         assert_eq!(report.columns[0].test, StatTest::Ks);
         assert!(report.columns[0].drifted);
@@ -385,31 +469,58 @@ mod tests {
     fn an_empty_side_is_a_column_error_not_a_failure() {
         let reference = [numeric("a", [1.0, 2.0]), numeric("b", [1.0, 2.0])];
         let current = [
-            NamedColumn { name: "a".into(), data: ColumnData::Numeric(vec![None, Some(f64::NAN)]) },
+            NamedColumn {
+                name: "a".into(),
+                data: ColumnData::Numeric(vec![None, Some(f64::NAN)]),
+            },
             numeric("b", [1.0, 2.0]),
         ];
-        let report = DriftReport::compute((&info(2), &reference), (&info(2), &current), &DriftOptions::default())
-            .expect("report");
+        let report = DriftReport::compute(
+            (&info(2), &reference),
+            (&info(2), &current),
+            &DriftOptions::default(),
+        )
+        .expect("report");
         let error = report.columns[0].error.as_deref().expect("error");
-        assert!(error.contains("current side has no usable values (1 missing, 1 not finite)"), "{error}");
+        assert!(
+            error.contains("current side has no usable values (1 missing, 1 not finite)"),
+            "{error}"
+        );
         assert_eq!((report.n_errors, report.n_drifted), (1, 0));
     }
 
     #[test]
     fn no_common_column_is_an_error() {
-        let err = DriftReport::compute((&info(1), &[numeric("a", [1.0])]), (&info(1), &[numeric("b", [1.0])]), &DriftOptions::default())
-            .unwrap_err();
+        let err = DriftReport::compute(
+            (&info(1), &[numeric("a", [1.0])]),
+            (&info(1), &[numeric("b", [1.0])]),
+            &DriftOptions::default(),
+        )
+        .unwrap_err();
         assert_eq!(err, DriftError::NoCommonColumns);
     }
 
     #[test]
     fn a_numeric_test_on_a_categorical_column_is_named() {
-        let column = |name: &str| NamedColumn { name: name.into(), data: ColumnData::categorical_from([Some("x"), Some("y")]) };
-        let options = DriftOptions { test: TestChoice::Fixed(StatTest::Ks), ..DriftOptions::default() };
-        let report = DriftReport::compute((&info(2), &[column("c")]), (&info(2), &[column("c")]), &options).expect("report");
+        let column = |name: &str| NamedColumn {
+            name: name.into(),
+            data: ColumnData::categorical_from([Some("x"), Some("y")]),
+        };
+        let options = DriftOptions {
+            test: TestChoice::Fixed(StatTest::Ks),
+            ..DriftOptions::default()
+        };
+        let report = DriftReport::compute(
+            (&info(2), &[column("c")]),
+            (&info(2), &[column("c")]),
+            &options,
+        )
+        .expect("report");
         assert_eq!(
             report.columns[0].error.as_deref(),
-            Some("column \"c\": test \"ks\" does not apply to categorical columns (it takes numeric columns)")
+            Some(
+                "column \"c\": test \"ks\" does not apply to categorical columns (it takes numeric columns)"
+            )
         );
     }
 }

@@ -20,7 +20,9 @@ impl SeededRng {
             z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
             z ^ (z >> 31)
         };
-        SeededRng { state: [next(), next(), next(), next()] }
+        SeededRng {
+            state: [next(), next(), next(), next()],
+        }
     }
 
     /// The next 64 random bits.
@@ -81,6 +83,9 @@ mod tests {
             counts[rng.below(10)] += 1;
         }
         // each expected 10000, sd 95: 5 sd is 475
-        assert!(counts.iter().all(|&c| (9_525..=10_475).contains(&c)), "{counts:?}");
+        assert!(
+            counts.iter().all(|&c| (9_525..=10_475).contains(&c)),
+            "{counts:?}"
+        );
     }
 }

@@ -39,12 +39,24 @@ mod tests {
     #[test]
     fn follows_evidently_boundaries() {
         assert_eq!(auto_test(ColumnKind::Numeric, 1000, 6), StatTest::Ks);
-        assert_eq!(auto_test(ColumnKind::Numeric, 1001, 6), StatTest::Wasserstein);
+        assert_eq!(
+            auto_test(ColumnKind::Numeric, 1001, 6),
+            StatTest::Wasserstein
+        );
         assert_eq!(auto_test(ColumnKind::Numeric, 1000, 5), StatTest::ChiSquare);
         assert_eq!(auto_test(ColumnKind::Numeric, 1000, 2), StatTest::Z);
-        assert_eq!(auto_test(ColumnKind::Numeric, 5000, 5), StatTest::JensenShannon);
-        assert_eq!(auto_test(ColumnKind::Categorical, 10, 40), StatTest::ChiSquare);
+        assert_eq!(
+            auto_test(ColumnKind::Numeric, 5000, 5),
+            StatTest::JensenShannon
+        );
+        assert_eq!(
+            auto_test(ColumnKind::Categorical, 10, 40),
+            StatTest::ChiSquare
+        );
         assert_eq!(auto_test(ColumnKind::Categorical, 10, 2), StatTest::Z);
-        assert_eq!(auto_test(ColumnKind::Categorical, 1001, 2), StatTest::JensenShannon);
+        assert_eq!(
+            auto_test(ColumnKind::Categorical, 1001, 2),
+            StatTest::JensenShannon
+        );
     }
 }

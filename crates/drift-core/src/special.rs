@@ -130,24 +130,48 @@ mod tests {
             .as_array()
             .expect("rows")
             .iter()
-            .map(|row| row.as_array().expect("row").iter().map(|v| v.as_f64().expect("number")).collect())
+            .map(|row| {
+                row.as_array()
+                    .expect("row")
+                    .iter()
+                    .map(|v| v.as_f64().expect("number"))
+                    .collect()
+            })
             .collect()
     }
 
     #[test]
     fn norm_sf_matches_scipy_ndtr() {
         for row in rows("norm_sf") {
-            assert_close(norm_sf(row[0]), row[1], 1e-13, 1e-300, &format!("norm_sf({})", row[0]));
+            assert_close(
+                norm_sf(row[0]),
+                row[1],
+                1e-13,
+                1e-300,
+                &format!("norm_sf({})", row[0]),
+            );
         }
     }
 
     #[test]
     fn chi2_and_t_tails_match_scipy() {
         for row in rows("chi2_sf") {
-            assert_close(chi2_sf(row[0], row[1]), row[2], 1e-12, 1e-300, &format!("chi2_sf({}, {})", row[0], row[1]));
+            assert_close(
+                chi2_sf(row[0], row[1]),
+                row[2],
+                1e-12,
+                1e-300,
+                &format!("chi2_sf({}, {})", row[0], row[1]),
+            );
         }
         for row in rows("student_t_sf") {
-            assert_close(student_t_sf(row[0], row[1]), row[2], 1e-11, 1e-300, &format!("t_sf({}, {})", row[0], row[1]));
+            assert_close(
+                student_t_sf(row[0], row[1]),
+                row[2],
+                1e-11,
+                1e-300,
+                &format!("t_sf({}, {})", row[0], row[1]),
+            );
         }
     }
     fn close(a: f64, b: f64, rel: f64) -> bool {
@@ -158,7 +182,11 @@ mod tests {
     fn tails_are_complementary() {
         for &x in &[-3.0, -0.5, 0.0, 0.7, 2.5] {
             assert!(close(norm_sf(x) + norm_cdf(x), 1.0, 1e-15));
-            assert!(close(student_t_sf(x, 7.0) + student_t_sf(-x, 7.0), 1.0, 1e-14));
+            assert!(close(
+                student_t_sf(x, 7.0) + student_t_sf(-x, 7.0),
+                1.0,
+                1e-14
+            ));
         }
         assert!(close(chi2_sf(0.0, 3.0), 1.0, 0.0));
     }

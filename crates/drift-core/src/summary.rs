@@ -144,22 +144,39 @@ impl CategoricalSummary {
             .labels()
             .iter()
             .zip(sample.counts())
-            .map(|(value, &count)| CategoryCount { value: value.clone(), count })
+            .map(|(value, &count)| CategoryCount {
+                value: value.clone(),
+                count,
+            })
             .collect();
         top.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
         top.truncate(TOP_CATEGORIES);
-        CategoricalSummary { count: sample.len(), missing: sample.n_missing, unique: sample.n_unique(), top }
+        CategoricalSummary {
+            count: sample.len(),
+            missing: sample.n_missing,
+            unique: sample.n_unique(),
+            top,
+        }
     }
 }
 
 fn share(part: usize, whole: usize) -> f64 {
-    if whole == 0 { 0.0 } else { part as f64 / whole as f64 }
+    if whole == 0 {
+        0.0
+    } else {
+        part as f64 / whole as f64
+    }
 }
 
 impl Quality {
     /// Quality of a numeric current side against its reference.
     pub fn numeric(reference: &NumericSample, current: &NumericSample) -> Self {
-        let missing_share = |s: &NumericSample| share(s.n_missing + s.n_non_finite, s.len() + s.n_missing + s.n_non_finite);
+        let missing_share = |s: &NumericSample| {
+            share(
+                s.n_missing + s.n_non_finite,
+                s.len() + s.n_missing + s.n_non_finite,
+            )
+        };
         let out_of_range = match (reference.sorted().first(), reference.sorted().last()) {
             (Some(&lo), Some(&hi)) => {
                 let values = current.sorted();
@@ -204,7 +221,10 @@ mod tests {
     fn quantiles_interpolate_like_numpy() {
         // numpy.quantile([1, 2, 3, 4], [0.25, 0.5, 0.75]) == [1.75, 2.5, 3.25]
         let v = [1.0, 2.0, 3.0, 4.0];
-        assert_eq!([quantile(&v, 0.25), quantile(&v, 0.5), quantile(&v, 0.75)], [1.75, 2.5, 3.25]);
+        assert_eq!(
+            [quantile(&v, 0.25), quantile(&v, 0.5), quantile(&v, 0.75)],
+            [1.75, 2.5, 3.25]
+        );
     }
 
     #[test]

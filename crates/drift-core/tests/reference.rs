@@ -49,7 +49,12 @@ enum Pair {
 
 impl Pair {
     fn from_case(case: &Value) -> Pair {
-        let side = |key: &str| case[key].as_array().unwrap_or_else(|| panic!("{key} is not a list")).clone();
+        let side = |key: &str| {
+            case[key]
+                .as_array()
+                .unwrap_or_else(|| panic!("{key} is not a list"))
+                .clone()
+        };
         match case["kind"].as_str() {
             Some("numeric") => {
                 let raw = |values: Vec<Value>| values.iter().map(number).collect::<Vec<_>>();
@@ -60,7 +65,12 @@ impl Pair {
             }
             Some("categorical") => {
                 let labels = |values: Vec<Value>| {
-                    CategoricalSample::from_labels(values.iter().map(|v| v.as_str().map(str::to_owned)).collect::<Vec<_>>())
+                    CategoricalSample::from_labels(
+                        values
+                            .iter()
+                            .map(|v| v.as_str().map(str::to_owned))
+                            .collect::<Vec<_>>(),
+                    )
                 };
                 Pair::Categorical(labels(side("reference")), labels(side("current")))
             }
@@ -114,10 +124,15 @@ fn every_test_agrees_with_evidently() {
         let kind = samples.kind();
         if pair.n_reference() > 0 {
             let auto = auto_test(kind, pair.n_reference(), samples.frequencies().keys.len());
-            assert_eq!(auto.name(), case["auto_test"].as_str().expect("auto_test"), "{name}: auto test");
+            assert_eq!(
+                auto.name(),
+                case["auto_test"].as_str().expect("auto_test"),
+                "{name}: auto test"
+            );
         }
         for (test_name, expected) in case["tests"].as_object().expect("tests") {
-            let test = StatTest::from_name(test_name).unwrap_or_else(|| panic!("unknown test {test_name}"));
+            let test = StatTest::from_name(test_name)
+                .unwrap_or_else(|| panic!("unknown test {test_name}"));
             let context = format!("{name} / {test_name}");
             if test == StatTest::EppsSingleton && samples.frequencies().keys.len() <= 4 {
                 // With at most 4 distinct values the covariance of Epps-Singleton's 4 features
@@ -128,11 +143,17 @@ fn every_test_agrees_with_evidently() {
             }
             let ours = stattest::run(test, samples, &options);
             if let Some(error) = expected.get("error").and_then(Value::as_str) {
-                let deliberate = DELIBERATE.iter().any(|(t, fragment)| t == test_name && error.contains(fragment));
+                let deliberate = DELIBERATE
+                    .iter()
+                    .any(|(t, fragment)| t == test_name && error.contains(fragment));
                 match (&ours, deliberate) {
                     (Ok(_), true) | (Err(_), false) => {}
-                    (Ok(outcome), false) => panic!("{context}: evidently raises ({error}) but we computed {outcome:?}"),
-                    (Err(e), true) => panic!("{context}: we fail ({e}) where we deliberately compute"),
+                    (Ok(outcome), false) => {
+                        panic!("{context}: evidently raises ({error}) but we computed {outcome:?}")
+                    }
+                    (Err(e), true) => {
+                        panic!("{context}: we fail ({e}) where we deliberately compute")
+                    }
                 }
                 continue;
             }
@@ -145,7 +166,11 @@ fn every_test_agrees_with_evidently() {
                 Err(e) => panic!("{context}: {e}"),
             };
             let threshold = expected["threshold"].as_f64().expect("threshold");
-            assert_eq!(test.default_threshold(), threshold, "{context}: default threshold");
+            assert_eq!(
+                test.default_threshold(),
+                threshold,
+                "{context}: default threshold"
+            );
             let score = match test.score_kind() {
                 ScoreKind::PValue => outcome.p_value.expect("p-value tests report one"),
                 ScoreKind::Distance => outcome.statistic,
@@ -153,15 +178,24 @@ fn every_test_agrees_with_evidently() {
             let entry = worst.entry(test.name()).or_insert((0.0, 0));
             entry.1 += 1;
             if matches!(test, StatTest::Tvd | StatTest::EmpiricalMmd) {
-                let expected_statistic = number(&expected["statistic"]).expect("observed statistic");
-                assert_close(outcome.statistic, expected_statistic, STAT_REL, 0.0, &format!("{context}: statistic"));
+                let expected_statistic =
+                    number(&expected["statistic"]).expect("observed statistic");
+                assert_close(
+                    outcome.statistic,
+                    expected_statistic,
+                    STAT_REL,
+                    0.0,
+                    &format!("{context}: statistic"),
+                );
                 let draws = if test == StatTest::Tvd { 1000.0 } else { 100.0 };
                 let bound = permutation_bound(score, expected_score, draws);
                 assert!(
                     (score - expected_score).abs() <= bound,
                     "{context}: p-value {score} vs evidently's {expected_score}, beyond the Monte Carlo bound {bound}"
                 );
-                entry.0 = entry.0.max(relative_difference(outcome.statistic, expected_statistic));
+                entry.0 = entry
+                    .0
+                    .max(relative_difference(outcome.statistic, expected_statistic));
                 continue;
             }
             if test == StatTest::CramerVonMises && pair.max_side() <= 20 {
@@ -175,8 +209,16 @@ fn every_test_agrees_with_evidently() {
                 ScoreKind::Distance => assert_close(score, expected_score, STAT_REL, 0.0, &context),
             }
             let expected_drift = expected["drifted"].as_bool().expect("drifted");
-            assert_eq!(test.is_drift(score, threshold), expected_drift, "{context}: verdict (score {score})");
-            let difference = if score.abs() < P_ABS && expected_score.abs() < P_ABS { 0.0 } else { relative_difference(score, expected_score) };
+            assert_eq!(
+                test.is_drift(score, threshold),
+                expected_drift,
+                "{context}: verdict (score {score})"
+            );
+            let difference = if score.abs() < P_ABS && expected_score.abs() < P_ABS {
+                0.0
+            } else {
+                relative_difference(score, expected_score)
+            };
             entry.0 = entry.0.max(difference);
         }
     }
@@ -186,10 +228,22 @@ fn every_test_agrees_with_evidently() {
     }
     let kinds_seen: Vec<ColumnKind> = cases
         .iter()
-        .map(|c| if c["kind"] == "numeric" { ColumnKind::Numeric } else { ColumnKind::Categorical })
+        .map(|c| {
+            if c["kind"] == "numeric" {
+                ColumnKind::Numeric
+            } else {
+                ColumnKind::Categorical
+            }
+        })
         .collect();
-    assert!(kinds_seen.contains(&ColumnKind::Numeric) && kinds_seen.contains(&ColumnKind::Categorical));
+    assert!(
+        kinds_seen.contains(&ColumnKind::Numeric) && kinds_seen.contains(&ColumnKind::Categorical)
+    );
     for test in StatTest::ALL {
-        assert!(worst.contains_key(test.name()), "no evidently case exercised {}", test.name());
+        assert!(
+            worst.contains_key(test.name()),
+            "no evidently case exercised {}",
+            test.name()
+        );
     }
 }

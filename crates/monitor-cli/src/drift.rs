@@ -5,7 +5,9 @@ use std::path::PathBuf;
 
 use anyhow::anyhow;
 use clap::Args;
-use drift_core::{Correction, DatasetInfo, DriftOptions, DriftReport, PermutationOptions, StatTest, TestChoice};
+use drift_core::{
+    Correction, DatasetInfo, DriftOptions, DriftReport, PermutationOptions, StatTest, TestChoice,
+};
 
 use crate::exit::{Failure, Outcome};
 use crate::output::{self, Format};
@@ -68,8 +70,20 @@ pub fn run(args: &DriftArgs) -> Result<Outcome, Failure> {
     let report = {
         let _span = tracing::info_span!("compare", columns = reference.columns.len()).entered();
         DriftReport::compute(
-            (&DatasetInfo { source: reference.source.clone(), rows: reference.rows }, &reference.columns),
-            (&DatasetInfo { source: current.source.clone(), rows: current.rows }, &current.columns),
+            (
+                &DatasetInfo {
+                    source: reference.source.clone(),
+                    rows: reference.rows,
+                },
+                &reference.columns,
+            ),
+            (
+                &DatasetInfo {
+                    source: current.source.clone(),
+                    rows: current.rows,
+                },
+                &current.columns,
+            ),
             &options,
         )
         .map_err(|e| Failure::Input(e.into()))?
@@ -80,30 +94,49 @@ pub fn run(args: &DriftArgs) -> Result<Outcome, Failure> {
     let format = args.format.unwrap_or_else(Format::default_for_stdout);
     let rendered = output::render(&report, format).map_err(Failure::Runtime)?;
     output::emit(&rendered, args.output.as_deref())?;
-    Ok(if args.fail_on_drift && report.dataset_drift { Outcome::FailOn } else { Outcome::Clean })
+    Ok(if args.fail_on_drift && report.dataset_drift {
+        Outcome::FailOn
+    } else {
+        Outcome::Clean
+    })
 }
 
 fn drift_options(args: &DriftArgs) -> anyhow::Result<DriftOptions> {
     let test = match args.test.as_str() {
         "auto" => TestChoice::Auto,
         name => TestChoice::Fixed(StatTest::from_name(name).ok_or_else(|| {
-            anyhow!("--test: unknown test \"{name}\" (expected auto or one of: {})", StatTest::known_names())
+            anyhow!(
+                "--test: unknown test \"{name}\" (expected auto or one of: {})",
+                StatTest::known_names()
+            )
         })?),
     };
     if let Some(t) = args.threshold.filter(|t| !t.is_finite() || *t < 0.0) {
-        return Err(anyhow!("--threshold: expected a finite number >= 0, got {t}"));
+        return Err(anyhow!(
+            "--threshold: expected a finite number >= 0, got {t}"
+        ));
     }
     if !(0.0..=1.0).contains(&args.drift_share) {
-        return Err(anyhow!("--drift-share: expected a number between 0 and 1, got {}", args.drift_share));
+        return Err(anyhow!(
+            "--drift-share: expected a number between 0 and 1, got {}",
+            args.drift_share
+        ));
     }
-    let correction = Correction::from_name(&args.correction)
-        .ok_or_else(|| anyhow!("--correction: expected none, bonferroni or bh, got \"{}\"", args.correction))?;
+    let correction = Correction::from_name(&args.correction).ok_or_else(|| {
+        anyhow!(
+            "--correction: expected none, bonferroni or bh, got \"{}\"",
+            args.correction
+        )
+    })?;
     Ok(DriftOptions {
         test,
         threshold: args.threshold,
         correction,
         drift_share: args.drift_share,
-        permutation: PermutationOptions { seed: args.seed, ..PermutationOptions::default() },
+        permutation: PermutationOptions {
+            seed: args.seed,
+            ..PermutationOptions::default()
+        },
         ..DriftOptions::default()
     })
 }

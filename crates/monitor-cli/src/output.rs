@@ -20,14 +20,20 @@ pub enum Format {
 impl Format {
     /// `table` when stdout is a terminal, `json` otherwise.
     pub fn default_for_stdout() -> Format {
-        if std::io::stdout().is_terminal() { Format::Table } else { Format::Json }
+        if std::io::stdout().is_terminal() {
+            Format::Table
+        } else {
+            Format::Json
+        }
     }
 }
 
 /// Renders a report in `format`.
 pub fn render(report: &DriftReport, format: Format) -> anyhow::Result<String> {
     match format {
-        Format::Json => Ok(serde_json::to_string_pretty(report).context("serializing the report")? + "\n"),
+        Format::Json => {
+            Ok(serde_json::to_string_pretty(report).context("serializing the report")? + "\n")
+        }
         Format::Table => Ok(table(report)),
     }
 }
@@ -42,7 +48,15 @@ fn number(value: Option<f64>) -> String {
 }
 
 fn table(report: &DriftReport) -> String {
-    let header = ["column", "kind", "test", "statistic", "p-value", "threshold", "drift"];
+    let header = [
+        "column",
+        "kind",
+        "test",
+        "statistic",
+        "p-value",
+        "threshold",
+        "drift",
+    ];
     let rows: Vec<[String; 7]> = report
         .columns
         .iter()
@@ -93,13 +107,20 @@ fn table(report: &DriftReport) -> String {
         report.n_columns - report.n_errors,
         report.drift_share,
         report.drift_share_threshold,
-        if report.dataset_drift { "DATASET DRIFT" } else { "no dataset drift" }
+        if report.dataset_drift {
+            "DATASET DRIFT"
+        } else {
+            "no dataset drift"
+        }
     ));
     for column in report.columns.iter().filter_map(|c| c.error.as_deref()) {
         out.push_str(&format!("not computed: {column}\n"));
     }
     for unmatched in &report.unmatched_columns {
-        out.push_str(&format!("only in {}: {}\n", unmatched.present_in, unmatched.name));
+        out.push_str(&format!(
+            "only in {}: {}\n",
+            unmatched.present_in, unmatched.name
+        ));
     }
     out
 }
@@ -112,12 +133,24 @@ pub fn emit(text: &str, path: Option<&Path>) -> Result<(), Failure> {
         return stdout
             .write_all(text.as_bytes())
             .and_then(|()| stdout.flush())
-            .or_else(|e| if e.kind() == std::io::ErrorKind::BrokenPipe { Ok(()) } else { Err(e) })
+            .or_else(|e| {
+                if e.kind() == std::io::ErrorKind::BrokenPipe {
+                    Ok(())
+                } else {
+                    Err(e)
+                }
+            })
             .context("writing to stdout")
             .map_err(Failure::Runtime);
     };
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "report".into());
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "report".into());
     let temp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
     let write = || -> std::io::Result<()> {
         let mut file = std::fs::File::create(&temp)?;

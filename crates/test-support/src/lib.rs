@@ -11,7 +11,10 @@ pub fn assert_close(actual: f64, expected: f64, rel: f64, abs: f64, what: &str) 
         return;
     }
     if expected.is_infinite() || actual.is_infinite() {
-        assert!(actual == expected, "{what}: got {actual}, expected {expected}");
+        assert!(
+            actual == expected,
+            "{what}: got {actual}, expected {expected}"
+        );
         return;
     }
     let diff = (actual - expected).abs();
@@ -27,7 +30,11 @@ pub fn relative_difference(actual: f64, expected: f64) -> f64 {
         return 0.0;
     }
     let diff = (actual - expected).abs();
-    if expected == 0.0 { diff } else { diff / expected.abs() }
+    if expected == 0.0 {
+        diff
+    } else {
+        diff / expected.abs()
+    }
 }
 
 /// The repository's `reference/` directory, where committed reference scripts and values live.
@@ -41,6 +48,7 @@ pub fn reference_dir() -> PathBuf {
 /// When the file is missing or not JSON: a test set-up error, reported loudly.
 pub fn load_reference(name: &str) -> serde_json::Value {
     let path = reference_dir().join("values").join(name);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("parsing {}: {e}", path.display()))
 }

@@ -25,9 +25,17 @@ pub struct Shares {
 /// `start + i * (range / n_bins)` with the last edge set to `max`, as `numpy.linspace`.
 pub fn sturges_edges(min: f64, max: f64, n: usize) -> Vec<f64> {
     let ptp = max - min;
-    let (first, last) = if ptp == 0.0 { (min - 0.5, max + 0.5) } else { (min, max) };
+    let (first, last) = if ptp == 0.0 {
+        (min - 0.5, max + 0.5)
+    } else {
+        (min, max)
+    };
     let width = ptp / ((n as f64).log2() + 1.0);
-    let n_bins = if width != 0.0 { ((last - first) / width).ceil() as usize } else { 1 };
+    let n_bins = if width != 0.0 {
+        ((last - first) / width).ceil() as usize
+    } else {
+        1
+    };
     let n_bins = n_bins.max(1);
     let step = (last - first) / n_bins as f64;
     let mut edges: Vec<f64> = (0..=n_bins).map(|i| i as f64 * step + first).collect();
@@ -45,7 +53,11 @@ pub fn histogram(sorted: &[f64], edges: &[f64]) -> Vec<u64> {
     let mut counts = Vec::with_capacity(n_bins);
     let mut previous = below(edges[0]);
     for (bin_idx, &edge) in edges[1..].iter().enumerate() {
-        let upto = if bin_idx + 1 == n_bins { sorted.partition_point(|&v| v <= edge) } else { below(edge) };
+        let upto = if bin_idx + 1 == n_bins {
+            sorted.partition_point(|&v| v <= edge)
+        } else {
+            below(edge)
+        };
         counts.push((upto - previous) as u64);
         previous = upto;
     }
@@ -57,7 +69,11 @@ const MAX_UNBINNED_UNIQUE: usize = 20;
 
 /// evidently's `get_binned_data` for a numeric column: Sturges bins over the pooled
 /// sample when the reference has more than 20 distinct values, per-value shares otherwise.
-pub fn numeric_shares(reference: &NumericSample, current: &NumericSample, fill_zeroes: bool) -> Shares {
+pub fn numeric_shares(
+    reference: &NumericSample,
+    current: &NumericSample,
+    fill_zeroes: bool,
+) -> Shares {
     let shares = if reference.n_unique() > MAX_UNBINNED_UNIQUE {
         let (x, y) = (reference.sorted(), current.sorted());
         let min = x[0].min(y[0]);
@@ -81,7 +97,10 @@ pub fn categorical_shares(freq: &Frequencies, fill_zeroes: bool) -> Shares {
 
 fn frequency_shares(freq: &Frequencies) -> Shares {
     let (n_ref, n_cur) = (freq.n_reference() as usize, freq.n_current() as usize);
-    Shares { reference: to_shares(&freq.reference, n_ref), current: to_shares(&freq.current, n_cur) }
+    Shares {
+        reference: to_shares(&freq.reference, n_ref),
+        current: to_shares(&freq.current, n_cur),
+    }
 }
 
 fn to_shares(counts: &[u64], n: usize) -> Vec<f64> {
@@ -89,15 +108,26 @@ fn to_shares(counts: &[u64], n: usize) -> Vec<f64> {
 }
 
 fn filled(shares: Shares) -> Shares {
-    Shares { reference: fill_zero_shares(shares.reference), current: fill_zero_shares(shares.current) }
+    Shares {
+        reference: fill_zero_shares(shares.reference),
+        current: fill_zero_shares(shares.current),
+    }
 }
 
 /// evidently's zero replacement: an empty bin gets `min_nonzero / 1e6` when the smallest
 /// non-empty share is at most 1e-4, and 1e-4 otherwise.
 fn fill_zero_shares(mut shares: Vec<f64>) -> Vec<f64> {
-    let min_nonzero = shares.iter().copied().filter(|&s| s != 0.0).fold(f64::INFINITY, f64::min);
+    let min_nonzero = shares
+        .iter()
+        .copied()
+        .filter(|&s| s != 0.0)
+        .fold(f64::INFINITY, f64::min);
     if min_nonzero.is_finite() {
-        let fill = if min_nonzero <= 0.0001 { min_nonzero / 1e6 } else { 0.0001 };
+        let fill = if min_nonzero <= 0.0001 {
+            min_nonzero / 1e6
+        } else {
+            0.0001
+        };
         for share in shares.iter_mut().filter(|s| **s == 0.0) {
             *share = fill;
         }
@@ -107,7 +137,12 @@ fn fill_zero_shares(mut shares: Vec<f64>) -> Vec<f64> {
 
 /// Population stability index `Σ (r - c) ln(r / c)` over zero-replaced shares (evidently's `psi`).
 pub fn psi(shares: &Shares) -> f64 {
-    shares.reference.iter().zip(&shares.current).map(|(&r, &c)| (r - c) * (r / c).ln()).sum()
+    shares
+        .reference
+        .iter()
+        .zip(&shares.current)
+        .map(|(&r, &c)| (r - c) * (r / c).ln())
+        .sum()
 }
 
 /// Kullback-Leibler divergence `Σ p ln(p / q)` of the reference from the current shares,
@@ -166,20 +201,33 @@ pub fn hellinger_numeric(reference: &NumericSample, current: &NumericSample) -> 
     let dr = densities(&histogram(reference.sorted(), &edges), &edges);
     let dc = densities(&histogram(current.sorted(), &edges), &edges);
     let bin_width = (edges[edges.len() - 1] - edges[0]) / (edges.len() - 1) as f64;
-    let overlap: f64 = dr.iter().zip(&dc).map(|(&r, &c)| (r * c).sqrt() * bin_width).sum();
+    let overlap: f64 = dr
+        .iter()
+        .zip(&dc)
+        .map(|(&r, &c)| (r * c).sqrt() * bin_width)
+        .sum();
     (1.0 - overlap.clamp(0.0, 1.0)).sqrt()
 }
 
 fn densities(counts: &[u64], edges: &[f64]) -> Vec<f64> {
     let total: u64 = counts.iter().sum();
-    counts.iter().zip(edges.windows(2)).map(|(&c, e)| c as f64 / (e[1] - e[0]) / total as f64).collect()
+    counts
+        .iter()
+        .zip(edges.windows(2))
+        .map(|(&c, e)| c as f64 / (e[1] - e[0]) / total as f64)
+        .collect()
 }
 
 /// evidently's `hellinger` on a categorical column (or few values):
 /// `sqrt(1 - clip(Σ sqrt(r_k c_k), 0, 1))` over per-value shares.
 pub fn hellinger_frequencies(freq: &Frequencies) -> f64 {
     let shares = frequency_shares(freq);
-    let overlap: f64 = shares.reference.iter().zip(&shares.current).map(|(&r, &c)| (r * c).sqrt()).sum();
+    let overlap: f64 = shares
+        .reference
+        .iter()
+        .zip(&shares.current)
+        .map(|(&r, &c)| (r * c).sqrt())
+        .sum();
     (1.0 - overlap.clamp(0.0, 1.0)).sqrt()
 }
 
@@ -203,7 +251,13 @@ mod tests {
 
     #[test]
     fn zero_replacement_follows_evidently() {
-        assert_eq!(fill_zero_shares(vec![0.5, 0.0, 0.5]), vec![0.5, 0.0001, 0.5]);
-        assert_eq!(fill_zero_shares(vec![0.99995, 0.0, 0.00005]), vec![0.99995, 0.00005 / 1e6, 0.00005]);
+        assert_eq!(
+            fill_zero_shares(vec![0.5, 0.0, 0.5]),
+            vec![0.5, 0.0001, 0.5]
+        );
+        assert_eq!(
+            fill_zero_shares(vec![0.99995, 0.0, 0.00005]),
+            vec![0.99995, 0.00005 / 1e6, 0.00005]
+        );
     }
 }

@@ -30,7 +30,10 @@ pub fn chisquare(freq: &Frequencies) -> FrequencyTestResult {
             diff * diff / expected
         })
         .sum();
-    FrequencyTestResult { statistic, p_value: chi2_sf_or_nan(statistic, freq.keys.len()) }
+    FrequencyTestResult {
+        statistic,
+        p_value: chi2_sf_or_nan(statistic, freq.keys.len()),
+    }
 }
 
 /// evidently's `g_test`: the log-likelihood-ratio goodness-of-fit test,
@@ -50,10 +53,17 @@ pub fn g_test(freq: &Frequencies) -> FrequencyTestResult {
         .map(|(&r, &c)| {
             let (observed, expected) = (c as f64, r as f64 * k_norm);
             // xlogy: 0 · ln(0 / e) is 0
-            if observed == 0.0 { 0.0 } else { 2.0 * observed * (observed / expected).ln() }
+            if observed == 0.0 {
+                0.0
+            } else {
+                2.0 * observed * (observed / expected).ln()
+            }
         })
         .sum();
-    FrequencyTestResult { statistic, p_value: chi2_sf_or_nan(statistic, freq.keys.len()) }
+    FrequencyTestResult {
+        statistic,
+        p_value: chi2_sf_or_nan(statistic, freq.keys.len()),
+    }
 }
 
 fn chi2_sf_or_nan(statistic: f64, n_keys: usize) -> f64 {
@@ -73,14 +83,20 @@ fn chi2_sf_or_nan(statistic: f64, n_keys: usize) -> f64 {
 pub fn z_test(freq: &Frequencies) -> FrequencyTestResult {
     let (n1, n2) = (freq.n_reference() as f64, freq.n_current() as f64);
     if freq.keys.len() == 1 {
-        return FrequencyTestResult { statistic: 0.0, p_value: 1.0 };
+        return FrequencyTestResult {
+            statistic: 0.0,
+            p_value: 1.0,
+        };
     }
     // share of values that are not the first key
     let p1 = (n1 - freq.reference[0] as f64) / n1;
     let p2 = (n2 - freq.current[0] as f64) / n2;
     let pooled = (p1 * n1 + p2 * n2) / (n1 + n2);
     let z = (p1 - p2) / (pooled * (1.0 - pooled) * (1.0 / n1 + 1.0 / n2)).sqrt();
-    FrequencyTestResult { statistic: z, p_value: 2.0 * norm_cdf(-z.abs()) }
+    FrequencyTestResult {
+        statistic: z,
+        p_value: 2.0 * norm_cdf(-z.abs()),
+    }
 }
 
 #[cfg(test)]

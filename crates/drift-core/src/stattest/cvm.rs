@@ -250,7 +250,13 @@ impl ExactDistribution {
         let zeta_bound = lcm * lcm * (n + m) as u64;
         let combinations = u64::try_from(binomial(n + m, n)).unwrap_or(u64::MAX);
         let paths = lattice_paths(n, m, a, b, zeta_bound, 1u64, |x: u64, y: u64| x + y, |v| v);
-        Self { n, m, lcm, combinations, paths }
+        Self {
+            n,
+            m,
+            lcm,
+            combinations,
+            paths,
+        }
     }
 
     /// `P(U' >= U)`: the share of paths whose value reaches `zeta` for the observed `4U`.
@@ -258,8 +264,14 @@ impl ExactDistribution {
         let (lcm, n, m) = (i128::from(self.lcm), self.n as i128, self.m as i128);
         let mn = n * m;
         // ζ = ⌊L²(n+m)(6U - mn(4mn-1)) / (6 m²n²)⌋, numerator and denominator times 4
-        let zeta = (lcm * lcm * (n + m) * (6 * four_u as i128 - 4 * mn * (4 * mn - 1))).div_euclid(24 * mn * mn);
-        let count: u64 = self.paths.iter().filter(|&&(v, _)| i128::from(v) >= zeta).map(|&(_, c)| c).sum();
+        let zeta = (lcm * lcm * (n + m) * (6 * four_u as i128 - 4 * mn * (4 * mn - 1)))
+            .div_euclid(24 * mn * mn);
+        let count: u64 = self
+            .paths
+            .iter()
+            .filter(|&&(v, _)| i128::from(v) >= zeta)
+            .map(|&(_, c)| c)
+            .sum();
         count as f64 / self.combinations as f64
     }
 }
@@ -405,8 +417,6 @@ fn pairwise_block<T: Copy + Default + std::ops::Add<Output = T>>(
         left + pairwise_block(n - cut, next)
     }
 }
-
-
 
 /// Greatest common divisor.
 fn gcd(mut a: u64, mut b: u64) -> u64 {
@@ -612,10 +622,7 @@ mod tests {
             let x = sorted((0..nx).map(|_| draw(levels) as f64).collect());
             let y = sorted((0..ny).map(|_| draw(levels) as f64).collect());
             let r = cramer_von_mises_2samp(&x, &y).expect("two values per side");
-            assert!(
-                (0.0..=1.0).contains(&r.p_value),
-                "{nx} v {ny}: {r:?}"
-            );
+            assert!((0.0..=1.0).contains(&r.p_value), "{nx} v {ny}: {r:?}");
             assert!(r.statistic.is_finite(), "{r:?}");
         }
     }
@@ -639,5 +646,4 @@ mod tests {
             })
         );
     }
-
 }

@@ -33,7 +33,11 @@ fn cdf_distance(x_sorted: &[f64], y_sorted: &[f64], p: u8) -> f64 {
         };
         let gap = (i as f64 / nx - j as f64 / ny).abs();
         let delta = next - value;
-        sum.add(if p == 1 { gap * delta } else { gap * gap * delta });
+        sum.add(if p == 1 {
+            gap * delta
+        } else {
+            gap * gap * delta
+        });
     }
     sum.total()
 }

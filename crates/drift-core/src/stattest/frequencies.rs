@@ -40,7 +40,11 @@ impl Frequencies {
     /// Joint counts of two numeric samples, by merging their sorted runs.
     pub fn of_numeric(reference: &NumericSample, current: &NumericSample) -> Self {
         let (x, y) = (reference.sorted(), current.sorted());
-        let mut out = Frequencies { keys: Vec::new(), reference: Vec::new(), current: Vec::new() };
+        let mut out = Frequencies {
+            keys: Vec::new(),
+            reference: Vec::new(),
+            current: Vec::new(),
+        };
         let (mut i, mut j) = (0, 0);
         while i < x.len() || j < y.len() {
             let value = match (x.get(i), y.get(j)) {
@@ -67,7 +71,11 @@ impl Frequencies {
     pub fn of_categorical(reference: &CategoricalSample, current: &CategoricalSample) -> Self {
         let (xl, yl) = (reference.labels(), current.labels());
         let (xc, yc) = (reference.counts(), current.counts());
-        let mut out = Frequencies { keys: Vec::new(), reference: Vec::new(), current: Vec::new() };
+        let mut out = Frequencies {
+            keys: Vec::new(),
+            reference: Vec::new(),
+            current: Vec::new(),
+        };
         let (mut i, mut j) = (0, 0);
         while i < xl.len() || j < yl.len() {
             let order = match (xl.get(i), yl.get(j)) {
@@ -108,7 +116,10 @@ mod tests {
             &NumericSample::from_values(&[1.0, 1.0, 3.0]),
             &NumericSample::from_values(&[2.0, 3.0]),
         );
-        assert_eq!(f.keys, vec![Key::Number(1.0), Key::Number(2.0), Key::Number(3.0)]);
+        assert_eq!(
+            f.keys,
+            vec![Key::Number(1.0), Key::Number(2.0), Key::Number(3.0)]
+        );
         assert_eq!((f.reference, f.current), (vec![2, 0, 1], vec![0, 1, 1]));
     }
 
@@ -118,7 +129,14 @@ mod tests {
             &CategoricalSample::from_labels([Some("b"), Some("a"), None]),
             &CategoricalSample::from_labels([Some("c"), Some("a")]),
         );
-        let labels: Vec<_> = f.keys.iter().map(|k| match k { Key::Label(l) => l.as_str(), Key::Number(_) => "" }).collect();
+        let labels: Vec<_> = f
+            .keys
+            .iter()
+            .map(|k| match k {
+                Key::Label(l) => l.as_str(),
+                Key::Number(_) => "",
+            })
+            .collect();
         assert_eq!(labels, vec!["a", "b", "c"]);
         assert_eq!((f.reference, f.current), (vec![1, 1, 0], vec![1, 0, 1]));
     }

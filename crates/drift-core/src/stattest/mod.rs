@@ -189,16 +189,21 @@ impl StatTest {
     pub fn supports(self, kind: ColumnKind) -> bool {
         match self {
             StatTest::Psi | StatTest::KlDiv | StatTest::JensenShannon | StatTest::Hellinger => true,
-            StatTest::ChiSquare | StatTest::Z | StatTest::FisherExact | StatTest::GTest | StatTest::Tvd => {
-                kind == ColumnKind::Categorical
-            }
+            StatTest::ChiSquare
+            | StatTest::Z
+            | StatTest::FisherExact
+            | StatTest::GTest
+            | StatTest::Tvd => kind == ColumnKind::Categorical,
             _ => kind == ColumnKind::Numeric,
         }
     }
 
     /// The kinds the test takes, in words (for error messages).
     pub fn allowed_kinds(self) -> &'static str {
-        match (self.supports(ColumnKind::Numeric), self.supports(ColumnKind::Categorical)) {
+        match (
+            self.supports(ColumnKind::Numeric),
+            self.supports(ColumnKind::Categorical),
+        ) {
             (true, true) => "numeric and categorical columns",
             (true, false) => "numeric columns",
             _ => "categorical columns",
@@ -221,7 +226,8 @@ impl Serialize for StatTest {
 impl<'de> Deserialize<'de> for StatTest {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let name = String::deserialize(deserializer)?;
-        StatTest::from_name(&name).ok_or_else(|| serde::de::Error::custom(format!("unknown test \"{name}\"")))
+        StatTest::from_name(&name)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown test \"{name}\"")))
     }
 }
 
@@ -257,7 +263,9 @@ impl Samples<'_> {
     pub fn frequencies(&self) -> Frequencies {
         match self {
             Samples::Numeric { reference, current } => Frequencies::of_numeric(reference, current),
-            Samples::Categorical { reference, current } => Frequencies::of_categorical(reference, current),
+            Samples::Categorical { reference, current } => {
+                Frequencies::of_categorical(reference, current)
+            }
         }
     }
 }
@@ -276,11 +284,19 @@ pub struct TestOutcome {
 
 impl TestOutcome {
     fn distance(statistic: f64) -> Self {
-        TestOutcome { statistic, p_value: None, method: None }
+        TestOutcome {
+            statistic,
+            p_value: None,
+            method: None,
+        }
     }
 
     fn p_value(statistic: f64, p_value: f64) -> Self {
-        TestOutcome { statistic, p_value: Some(p_value), method: None }
+        TestOutcome {
+            statistic,
+            p_value: Some(p_value),
+            method: None,
+        }
     }
 }
 
@@ -292,7 +308,11 @@ impl TestOutcome {
 /// # Errors
 /// [`TestError`] when the test cannot be computed on these values (too few of them, no
 /// spread, not binary, ...).
-pub fn run(test: StatTest, samples: Samples<'_>, options: &PermutationOptions) -> Result<TestOutcome, TestError> {
+pub fn run(
+    test: StatTest,
+    samples: Samples<'_>,
+    options: &PermutationOptions,
+) -> Result<TestOutcome, TestError> {
     if let Samples::Numeric { reference, current } = samples {
         let (x, y) = (reference.sorted(), current.sorted());
         match test {
@@ -302,28 +322,52 @@ pub fn run(test: StatTest, samples: Samples<'_>, options: &PermutationOptions) -
                     ks::KsMethod::Exact => "exact",
                     ks::KsMethod::Asymptotic => "asymptotic",
                 };
-                return Ok(TestOutcome { method: Some(method.into()), ..TestOutcome::p_value(r.statistic, r.p_value) });
+                return Ok(TestOutcome {
+                    method: Some(method.into()),
+                    ..TestOutcome::p_value(r.statistic, r.p_value)
+                });
             }
-            StatTest::Wasserstein => return Ok(TestOutcome::distance(distance::wasserstein_normed(x, y))),
-            StatTest::EnergyDistance => return Ok(TestOutcome::distance(distance::energy_distance(x, y))),
+            StatTest::Wasserstein => {
+                return Ok(TestOutcome::distance(distance::wasserstein_normed(x, y)));
+            }
+            StatTest::EnergyDistance => {
+                return Ok(TestOutcome::distance(distance::energy_distance(x, y)));
+            }
             StatTest::MeanShift => return Ok(TestOutcome::distance(distance::mean_shift(x, y))),
-            StatTest::Psi => return Ok(TestOutcome::distance(binned::psi(&binned::numeric_shares(reference, current, true)))),
+            StatTest::Psi => {
+                return Ok(TestOutcome::distance(binned::psi(&binned::numeric_shares(
+                    reference, current, true,
+                ))));
+            }
             StatTest::KlDiv => {
-                return Ok(TestOutcome::distance(binned::kl_div(&binned::numeric_shares(reference, current, true))));
+                return Ok(TestOutcome::distance(binned::kl_div(
+                    &binned::numeric_shares(reference, current, true),
+                )));
             }
             StatTest::JensenShannon => {
                 let shares = binned::numeric_shares(reference, current, false);
                 return Ok(TestOutcome::distance(binned::jensen_shannon(&shares)));
             }
-            StatTest::Hellinger => return Ok(TestOutcome::distance(binned::hellinger_numeric(reference, current))),
+            StatTest::Hellinger => {
+                return Ok(TestOutcome::distance(binned::hellinger_numeric(
+                    reference, current,
+                )));
+            }
             StatTest::Anderson => {
                 let r = anderson::anderson_ksamp(x, y)?;
                 return Ok(TestOutcome::p_value(r.statistic, r.p_value));
             }
             StatTest::CramerVonMises => {
                 let r = cvm::cramer_von_mises_2samp(x, y)?;
-                let method = if x.len().max(y.len()) <= 20 { "exact" } else { "asymptotic" };
-                return Ok(TestOutcome { method: Some(method.into()), ..TestOutcome::p_value(r.statistic, r.p_value) });
+                let method = if x.len().max(y.len()) <= 20 {
+                    "exact"
+                } else {
+                    "asymptotic"
+                };
+                return Ok(TestOutcome {
+                    method: Some(method.into()),
+                    ..TestOutcome::p_value(r.statistic, r.p_value)
+                });
             }
             StatTest::EppsSingleton => {
                 let r = epps_singleton::epps_singleton_2samp(x, y)?;
@@ -339,8 +383,13 @@ pub fn run(test: StatTest, samples: Samples<'_>, options: &PermutationOptions) -
             }
             StatTest::EmpiricalMmd => {
                 let r = permutation::mmd_test(x, y, options)?;
-                let method = r.subsampled_to.map(|(n, m)| format!("seeded subsample of {n} reference and {m} current values"));
-                return Ok(TestOutcome { method, ..TestOutcome::p_value(r.statistic, r.p_value) });
+                let method = r.subsampled_to.map(|(n, m)| {
+                    format!("seeded subsample of {n} reference and {m} current values")
+                });
+                return Ok(TestOutcome {
+                    method,
+                    ..TestOutcome::p_value(r.statistic, r.p_value)
+                });
             }
             // frequency tests on numeric values (evidently's automatic selection)
             _ => {}
@@ -365,11 +414,15 @@ pub fn run(test: StatTest, samples: Samples<'_>, options: &PermutationOptions) -
             Ok(TestOutcome::p_value(r.statistic, r.p_value))
         }
         StatTest::FisherExact => fisher_on_frequencies(&freq),
-        StatTest::Psi => Ok(TestOutcome::distance(binned::psi(&binned::categorical_shares(&freq, true)))),
-        StatTest::KlDiv => Ok(TestOutcome::distance(binned::kl_div(&binned::categorical_shares(&freq, true)))),
-        StatTest::JensenShannon => {
-            Ok(TestOutcome::distance(binned::jensen_shannon(&binned::categorical_shares(&freq, false))))
-        }
+        StatTest::Psi => Ok(TestOutcome::distance(binned::psi(
+            &binned::categorical_shares(&freq, true),
+        ))),
+        StatTest::KlDiv => Ok(TestOutcome::distance(binned::kl_div(
+            &binned::categorical_shares(&freq, true),
+        ))),
+        StatTest::JensenShannon => Ok(TestOutcome::distance(binned::jensen_shannon(
+            &binned::categorical_shares(&freq, false),
+        ))),
         StatTest::Hellinger => Ok(TestOutcome::distance(binned::hellinger_frequencies(&freq))),
         _ => Err(TestError::UnsupportedKind(ColumnKind::Categorical)),
     }
@@ -380,10 +433,15 @@ pub fn run(test: StatTest, samples: Samples<'_>, options: &PermutationOptions) -
 fn fisher_on_frequencies(freq: &Frequencies) -> Result<TestOutcome, TestError> {
     let (n_ref, n_cur) = (freq.n_reference(), freq.n_current());
     if n_ref != n_cur {
-        return Err(TestError::UnequalLengths { reference: n_ref as usize, current: n_cur as usize });
+        return Err(TestError::UnequalLengths {
+            reference: n_ref as usize,
+            current: n_cur as usize,
+        });
     }
     if freq.keys.len() > 2 {
-        return Err(TestError::NotBinary { found: freq.keys.len() });
+        return Err(TestError::NotBinary {
+            found: freq.keys.len(),
+        });
     }
     // evidently's table: [[one_cur, zero_cur], [one_ref, zero_ref]]; which value is "one"
     // does not change the two-sided p-value

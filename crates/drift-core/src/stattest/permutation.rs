@@ -29,7 +29,12 @@ pub struct PermutationOptions {
 
 impl Default for PermutationOptions {
     fn default() -> Self {
-        PermutationOptions { seed: 0, tvd_iterations: 1000, mmd_permutations: 100, mmd_max_per_side: 2000 }
+        PermutationOptions {
+            seed: 0,
+            tvd_iterations: 1000,
+            mmd_permutations: 100,
+            mmd_max_per_side: 2000,
+        }
     }
 }
 
@@ -61,7 +66,12 @@ pub fn tvd_test(freq: &Frequencies, options: &PermutationOptions) -> Permutation
     let observed = total_variation_distance(&freq.reference, &freq.current);
     let n_ref = freq.n_reference() as usize;
     let n_cur = freq.n_current() as usize;
-    let totals: Vec<u64> = freq.reference.iter().zip(&freq.current).map(|(r, c)| r + c).collect();
+    let totals: Vec<u64> = freq
+        .reference
+        .iter()
+        .zip(&freq.current)
+        .map(|(r, c)| r + c)
+        .collect();
     // the pooled sample as category codes
     let mut pooled: Vec<u32> = Vec::with_capacity(n_ref + n_cur);
     for (code, &total) in totals.iter().enumerate() {
@@ -116,7 +126,11 @@ pub fn mmd_test(
 ) -> Result<PermutationResult, TestError> {
     for (side, sample) in [("reference", x_values), ("current", y_values)] {
         if sample.len() < 2 {
-            return Err(TestError::TooFewValues { need: 2, side, got: sample.len() });
+            return Err(TestError::TooFewValues {
+                need: 2,
+                side,
+                got: sample.len(),
+            });
         }
     }
     let mut rng = SeededRng::new(options.seed);
@@ -184,19 +198,35 @@ impl KernelMatrix {
                 }
                 // evidently's blocks: Kxx = rbf(x, x), Kxy = rbf(x, y) and its transpose,
                 // Kyy = rbf(y, y); rbf(a, b)[i, j] = (b_j² - 2 a_i b_j) + a_i²
-                let (a, b) = if i >= n && j < n { (pooled[j], pooled[i]) } else { (pooled[i], pooled[j]) };
+                let (a, b) = if i >= n && j < n {
+                    (pooled[j], pooled[i])
+                } else {
+                    (pooled[i], pooled[j])
+                };
                 let dist = (b * b - 2.0 * (a * b)) + a * a;
                 *entry = (-gamma * dist).exp();
             }
         }
-        let row_sums = entries.chunks_exact(size).map(|row| row.iter().sum()).collect();
-        KernelMatrix { size, entries, row_sums }
+        let row_sums = entries
+            .chunks_exact(size)
+            .map(|row| row.iter().sum())
+            .collect();
+        KernelMatrix {
+            size,
+            entries,
+            row_sums,
+        }
     }
 
     /// MMD² for the labelling `in_x` (1.0 for the `n` members of X, 0.0 for Y).
     fn mmd(&self, in_x: &[f64], n: usize, m: usize) -> f64 {
         let (mut sum_xx, mut sum_yy, mut sum_yx) = (0.0, 0.0, 0.0);
-        for ((row, &row_sum), &is_x) in self.entries.chunks_exact(self.size).zip(&self.row_sums).zip(in_x) {
+        for ((row, &row_sum), &is_x) in self
+            .entries
+            .chunks_exact(self.size)
+            .zip(&self.row_sums)
+            .zip(in_x)
+        {
             let to_x: f64 = row.iter().zip(in_x).map(|(k, w)| k * w).sum();
             if is_x == 1.0 {
                 sum_xx += to_x;
@@ -224,7 +254,11 @@ fn median_bandwidth(x: &[f64]) -> f64 {
     let idx = virtual_index.round_ties_even() as usize;
     let (_, median, _) = dist.select_nth_unstable_by(idx, f64::total_cmp);
     let sigma = (0.5 * *median).sqrt();
-    if sigma == 0.0 || sigma.is_nan() { 0.5f64.sqrt() } else { sigma }
+    if sigma == 0.0 || sigma.is_nan() {
+        0.5f64.sqrt()
+    } else {
+        sigma
+    }
 }
 
 #[cfg(test)]
@@ -240,8 +274,12 @@ mod tests {
 
     #[test]
     fn tvd_permutation_is_deterministic_and_detects_a_shift() {
-        let reference = CategoricalSample::from_labels((0..300).map(|i| Some(if i % 3 == 0 { "a" } else { "b" })));
-        let current = CategoricalSample::from_labels((0..300).map(|i| Some(if i % 3 == 0 { "b" } else { "a" })));
+        let reference = CategoricalSample::from_labels(
+            (0..300).map(|i| Some(if i % 3 == 0 { "a" } else { "b" })),
+        );
+        let current = CategoricalSample::from_labels(
+            (0..300).map(|i| Some(if i % 3 == 0 { "b" } else { "a" })),
+        );
         let freq = Frequencies::of_categorical(&reference, &current);
         let options = PermutationOptions::default();
         let first = tvd_test(&freq, &options);
@@ -254,6 +292,13 @@ mod tests {
     #[test]
     fn mmd_needs_two_values_per_side() {
         let err = mmd_test(&[1.0], &[1.0, 2.0], &PermutationOptions::default()).unwrap_err();
-        assert_eq!(err, TestError::TooFewValues { need: 2, side: "reference", got: 1 });
+        assert_eq!(
+            err,
+            TestError::TooFewValues {
+                need: 2,
+                side: "reference",
+                got: 1
+            }
+        );
     }
 }
