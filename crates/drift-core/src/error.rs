@@ -110,6 +110,9 @@ pub enum TestError {
     /// The test does not take values of this kind.
     #[error("does not apply to {0} values")]
     UnsupportedKind(ColumnKind),
+    /// An intermediate quantity is not finite for these values (they are too large).
+    #[error("{0}")]
+    Overflow(&'static str),
     /// A linear-algebra step failed (a singular covariance matrix).
     #[error("{0}")]
     Singular(&'static str),

@@ -118,7 +118,8 @@ pub fn tvd_test(freq: &Frequencies, options: &PermutationOptions) -> Permutation
 /// the p-value is the share of permutations with `MMD² >= ` the observed one.
 ///
 /// # Errors
-/// [`TestError::TooFewValues`] when a side has fewer than 2 values.
+/// [`TestError::TooFewValues`] when a side has fewer than 2 values, [`TestError::Overflow`]
+/// when squared distances overflow (values beyond about 1e154).
 pub fn mmd_test(
     x_values: &[f64],
     y_values: &[f64],
@@ -147,6 +148,11 @@ pub fn mmd_test(
     let kernel = KernelMatrix::new(&x, &y);
     let mut in_x: Vec<f64> = (0..n + m).map(|i| if i < n { 1.0 } else { 0.0 }).collect();
     let observed = kernel.mmd(&in_x, n, m);
+    if !observed.is_finite() {
+        return Err(TestError::Overflow(
+            "squared distances overflow; rescale the column",
+        ));
+    }
     let mut order: Vec<usize> = (0..n + m).collect();
     let mut at_least = 0usize;
     for _ in 0..options.mmd_permutations {
