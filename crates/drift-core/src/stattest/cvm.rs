@@ -247,9 +247,8 @@ impl ExactDistribution {
     fn new(n: usize, m: usize) -> Self {
         let lcm = lcm(n as u64, m as u64);
         let (a, b) = (lcm / n as u64, lcm / m as u64);
-        let zeta_bound = lcm * lcm * (n + m) as u64;
         let combinations = u64::try_from(binomial(n + m, n)).unwrap_or(u64::MAX);
-        let paths = lattice_paths(n, m, a, b, zeta_bound, 1u64, |x: u64, y: u64| x + y, |v| v);
+        let paths = lattice_paths(n, m, a, b);
         Self {
             n,
             m,
@@ -276,99 +275,48 @@ impl ExactDistribution {
     }
 }
 
-/// The paths ending at the far corner: evidently's `gs[m]` (its `m` is our reference size `n`)
-/// after the recursion over `u = 0..=` the current size, as `(value, count)` pairs in numpy's
-/// array order.
-///
-/// Each step merges the running array `tmp` with `g = gs[v]` as evidently does with
-/// `np.intersect1d(..., return_indices=True)`, `np.stack` and `np.delete`: the values present
-/// in both (first occurrences, sorted) with their counts added, then the rest of `tmp`, then the
-/// rest of `g`, each in order; then adds `(a v - b u)²` to every value (rounded by
-/// `round_value`, the table's precision).
-#[allow(clippy::too_many_arguments)] // the recursion's constants, kept explicit
-fn lattice_paths<C: Copy>(
-    n: usize,
-    m: usize,
-    a: u64,
-    b: u64,
-    zeta_bound: u64,
-    one: C,
-    add: impl Fn(C, C) -> C,
-    round_value: impl Fn(u64) -> u64,
-) -> Vec<(u64, C)> {
-    // first-occurrence index + 1 of each value in `g`, by value; reset after every merge
-    let mut first = vec![
-        0u32;
-        usize::try_from(zeta_bound)
-            .unwrap_or(0)
-            .saturating_add(4096)
-    ];
-    let mut gs: Vec<Vec<(u64, C)>> = vec![Vec::new(); n + 1];
-    gs[0].push((0, one));
+/// The paths ending at the far corner as `(value, count)` pairs sorted by value: the
+/// recursion of `_pval_cvm_2samp_exact` over `u = 0..=m` (current size) and `v = 0..=n`
+/// (reference size), where the running table absorbs `gs[v]` (counts of equal values added)
+/// and then every value grows by `(a v - b u)²`.
+fn lattice_paths(n: usize, m: usize, a: u64, b: u64) -> Vec<(u64, u64)> {
+    let mut gs: Vec<Vec<(u64, u64)>> = vec![Vec::new(); n + 1];
+    gs[0].push((0, 1));
     for u in 0..=m as u64 {
-        let mut next: Vec<Vec<(u64, C)>> = Vec::with_capacity(n + 1);
-        for (v, g) in gs.iter().enumerate() {
-            let tmp = next.last().map_or(&[][..], |t| t.as_slice());
-            let mut merged = merge_like_numpy(tmp, g, &mut first, &add);
+        let mut running: Vec<(u64, u64)> = Vec::new();
+        for (v, g) in gs.iter_mut().enumerate() {
+            running = merge_counts(&running, g);
             let d = (a * v as u64).abs_diff(b * u);
-            for entry in &mut merged {
-                entry.0 = round_value(entry.0 + d * d);
-            }
-            next.push(merged);
+            running.iter_mut().for_each(|entry| entry.0 += d * d);
+            g.clone_from(&running);
         }
-        gs = next;
     }
     gs.pop().unwrap_or_default()
 }
 
-/// One `intersect1d` / `stack` / `delete` / `concatenate` step of evidently's recursion.
-fn merge_like_numpy<C: Copy>(
-    tmp: &[(u64, C)],
-    g: &[(u64, C)],
-    first: &mut Vec<u32>,
-    add: &impl Fn(C, C) -> C,
-) -> Vec<(u64, C)> {
-    const TAKEN: u32 = u32::MAX;
-    let slot = |v: u64| usize::try_from(v).unwrap_or(usize::MAX);
-    if let Some(max) = g.iter().chain(tmp).map(|&(v, _)| slot(v)).max()
-        && max >= first.len()
-    {
-        first.resize(max + 1, 0);
-    }
-    for (i, &(v, _)) in g.iter().enumerate() {
-        let s = &mut first[slot(v)];
-        if *s == 0 {
-            *s = i as u32 + 1;
+/// Merges two value-sorted `(value, count)` lists, adding the counts of equal values.
+fn merge_counts(x: &[(u64, u64)], y: &[(u64, u64)]) -> Vec<(u64, u64)> {
+    let mut out = Vec::with_capacity(x.len() + y.len());
+    let (mut i, mut j) = (0, 0);
+    while i < x.len() && j < y.len() {
+        match x[i].0.cmp(&y[j].0) {
+            std::cmp::Ordering::Less => {
+                out.push(x[i]);
+                i += 1;
+            }
+            std::cmp::Ordering::Greater => {
+                out.push(y[j]);
+                j += 1;
+            }
+            std::cmp::Ordering::Equal => {
+                out.push((x[i].0, x[i].1 + y[j].1));
+                i += 1;
+                j += 1;
+            }
         }
     }
-    // (value, index in tmp, index in g) of first occurrences present in both
-    let mut common: Vec<(u64, usize, usize)> = Vec::new();
-    for (i, &(v, _)) in tmp.iter().enumerate() {
-        let s = &mut first[slot(v)];
-        if *s != 0 && *s != TAKEN {
-            common.push((v, i, *s as usize - 1));
-            *s = TAKEN;
-        }
-    }
-    for &(v, _) in g {
-        first[slot(v)] = 0;
-    }
-    common.sort_unstable_by_key(|&(v, _, _)| v);
-    let mut drop_tmp = vec![false; tmp.len()];
-    let mut drop_g = vec![false; g.len()];
-    let mut out = Vec::with_capacity(tmp.len() + g.len() - common.len());
-    for &(v, i, j) in &common {
-        drop_tmp[i] = true;
-        drop_g[j] = true;
-        out.push((v, add(tmp[i].1, g[j].1)));
-    }
-    out.extend(
-        tmp.iter()
-            .zip(&drop_tmp)
-            .filter(|(_, d)| !**d)
-            .map(|(e, _)| *e),
-    );
-    out.extend(g.iter().zip(&drop_g).filter(|(_, d)| !**d).map(|(e, _)| *e));
+    out.extend_from_slice(&x[i..]);
+    out.extend_from_slice(&y[j..]);
     out
 }
 
