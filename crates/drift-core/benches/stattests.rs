@@ -61,6 +61,9 @@ macro_rules! bench_tests {
                 fn $name(bencher: Bencher, n: usize) {
                     let (reference, current) = $pair(n);
                     let options = PermutationOptions::default();
+                    let samples = Samples::$variant { reference: &reference, current: &current };
+                    // time real work, not an early error
+                    assert!(stattest::run($test, samples, &options).is_ok(), "{} failed on the bench data", $test);
                     bencher.counter(divan::counter::ItemsCount::new(2 * n)).bench(|| {
                         stattest::run($test, Samples::$variant { reference: &reference, current: &current }, &options)
                     });
@@ -102,6 +105,14 @@ bench_tests!(categorical, |n| categorical_pair(n, 12), Categorical:
 fn fisher_exact(bencher: Bencher, n: usize) {
     let (reference, current) = categorical_pair(n, 2);
     let options = PermutationOptions::default();
+    let samples = Samples::Categorical {
+        reference: &reference,
+        current: &current,
+    };
+    assert!(
+        stattest::run(StatTest::FisherExact, samples, &options).is_ok(),
+        "fisher_exact failed on the bench data"
+    );
     bencher.bench(|| {
         stattest::run(
             StatTest::FisherExact,
