@@ -124,3 +124,11 @@ fn fisher_exact(bencher: Bencher, n: usize) {
         )
     });
 }
+
+#[divan::bench(args = SIZES, sample_count = 5, sample_size = 1)]
+fn clean_numeric(bencher: Bencher, n: usize) {
+    let raw: Vec<Option<f64>> = normal(n, 0.0, 1).into_iter().map(Some).collect();
+    bencher
+        .counter(divan::counter::ItemsCount::new(n))
+        .bench(|| NumericSample::from_raw(divan::black_box(&raw)));
+}
