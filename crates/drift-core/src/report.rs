@@ -372,6 +372,14 @@ fn column_drift(
         quality,
     };
     match outcome {
+        Ok(outcome) if outcome.p_value.unwrap_or(outcome.statistic).is_nan() => {
+            // scipy answers NaN on some degenerate inputs (a chi-square over one category,
+            // Anderson-Darling on three values); say so rather than print a bare null
+            drift.error = Some(format!(
+                "column \"{name}\": test \"{}\" is undefined on these values (its score is NaN, as in scipy)",
+                test.name()
+            ));
+        }
         Ok(outcome) => {
             drift.statistic = Some(outcome.statistic);
             drift.p_value = outcome.p_value;
@@ -487,6 +495,28 @@ mod tests {
             "{error}"
         );
         assert_eq!((report.n_errors, report.n_drifted), (1, 0));
+    }
+
+    #[test]
+    fn an_undefined_score_is_a_column_error() {
+        // one category on both sides: chi-square has zero degrees of freedom
+        let column = |name: &str| NamedColumn {
+            name: name.into(),
+            data: ColumnData::categorical_from([Some("x"), Some("x"), Some("x")]),
+        };
+        let options = DriftOptions {
+            test: TestChoice::Fixed(StatTest::ChiSquare),
+            ..DriftOptions::default()
+        };
+        let report = DriftReport::compute(
+            (&info(3), &[column("c")]),
+            (&info(3), &[column("c")]),
+            &options,
+        )
+        .expect("report");
+        let error = report.columns[0].error.as_deref().expect("error");
+        assert!(error.contains("undefined on these values"), "{error}");
+        assert!(!report.columns[0].drifted);
     }
 
     #[test]
