@@ -9,7 +9,7 @@ use crate::correction::Correction;
 use crate::error::DriftError;
 use crate::select::auto_test;
 use crate::stattest::{self, PermutationOptions, Samples, StatTest};
-use crate::summary::{CategoricalSummary, ColumnSummary, NumericSummary, Quality};
+use crate::summary::{CategoricalSummary, ColumnSummary, Distribution, NumericSummary, Quality};
 
 /// Version of the report's JSON layout; bumped on any incompatible change.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -113,6 +113,8 @@ pub struct ColumnDrift {
     pub current: ColumnSummary,
     /// Quality signals of the current side.
     pub quality: Quality,
+    /// Both sides' distributions on shared bins or categories, for plots.
+    pub distribution: Distribution,
 }
 
 /// The dataset drift report (the JSON contract of `monitor drift`).
@@ -308,11 +310,12 @@ fn column_drift(
         .and_then(|o| o.threshold)
         .or(options.threshold)
         .unwrap_or(test.default_threshold());
-    let (reference_summary, current_summary, quality, empty) = match &cleaned {
+    let (reference_summary, current_summary, quality, distribution, empty) = match &cleaned {
         Cleaned::Numeric(r, c) => (
             ColumnSummary::Numeric(NumericSummary::of(r)),
             ColumnSummary::Numeric(NumericSummary::of(c)),
             Quality::numeric(r, c),
+            Distribution::of_numeric(r, c),
             empty_side(
                 name,
                 r.is_empty(),
@@ -325,6 +328,7 @@ fn column_drift(
             ColumnSummary::Categorical(CategoricalSummary::of(r)),
             ColumnSummary::Categorical(CategoricalSummary::of(c)),
             Quality::categorical(r, c),
+            Distribution::of_categorical(r, c),
             empty_side(
                 name,
                 r.is_empty(),
@@ -370,6 +374,7 @@ fn column_drift(
         reference: reference_summary,
         current: current_summary,
         quality,
+        distribution,
     };
     match outcome {
         Ok(outcome) if outcome.p_value.unwrap_or(outcome.statistic).is_nan() => {

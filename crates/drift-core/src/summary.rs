@@ -86,6 +86,102 @@ pub struct Quality {
     pub out_of_range_share: f64,
 }
 
+/// Most categories a distribution keeps for plotting; the rest are summed into "other".
+const PLOT_CATEGORIES: usize = 20;
+
+/// Most bins of a numeric distribution kept for plotting.
+const PLOT_BINS: usize = 30;
+
+/// Both sides' distributions on shared bins or categories, for plots (small: at most 30
+/// bins or 20 categories plus "other").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Distribution {
+    /// Counts in shared equal-width bins over the pooled range.
+    Histogram {
+        /// Bin edges, one more than bins; the last bin includes its right edge.
+        edges: Vec<f64>,
+        /// Reference count per bin.
+        reference: Vec<u64>,
+        /// Current count per bin.
+        current: Vec<u64>,
+    },
+    /// Counts of the most frequent categories over both sides.
+    Categories {
+        /// The categories, most frequent over both sides first.
+        categories: Vec<String>,
+        /// Reference count per category.
+        reference: Vec<u64>,
+        /// Current count per category.
+        current: Vec<u64>,
+        /// Reference values in categories not listed.
+        other_reference: u64,
+        /// Current values in categories not listed.
+        other_current: u64,
+    },
+}
+
+impl Distribution {
+    /// Shared Sturges bins (at most 30) over the pooled range of two numeric sides.
+    pub fn of_numeric(reference: &NumericSample, current: &NumericSample) -> Self {
+        let (x, y) = (reference.sorted(), current.sorted());
+        let min = x
+            .first()
+            .into_iter()
+            .chain(y.first())
+            .copied()
+            .fold(f64::INFINITY, f64::min);
+        let max = x
+            .last()
+            .into_iter()
+            .chain(y.last())
+            .copied()
+            .fold(f64::NEG_INFINITY, f64::max);
+        if !min.is_finite() {
+            return Distribution::Histogram {
+                edges: Vec::new(),
+                reference: Vec::new(),
+                current: Vec::new(),
+            };
+        }
+        let mut edges = crate::stattest::binned::sturges_edges(min, max, x.len() + y.len());
+        if edges.len() > PLOT_BINS + 1 {
+            let (first, last) = (edges[0], edges[edges.len() - 1]);
+            let step = (last - first) / PLOT_BINS as f64;
+            edges = (0..=PLOT_BINS).map(|i| first + i as f64 * step).collect();
+            edges[PLOT_BINS] = last;
+        }
+        Distribution::Histogram {
+            reference: crate::stattest::binned::histogram(x, &edges),
+            current: crate::stattest::binned::histogram(y, &edges),
+            edges,
+        }
+    }
+
+    /// The 20 most frequent categories over both sides, the rest as "other".
+    pub fn of_categorical(reference: &CategoricalSample, current: &CategoricalSample) -> Self {
+        let freq = crate::stattest::frequencies::Frequencies::of_categorical(reference, current);
+        let mut order: Vec<usize> = (0..freq.keys.len()).collect();
+        order.sort_by(|&a, &b| {
+            (freq.reference[b] + freq.current[b])
+                .cmp(&(freq.reference[a] + freq.current[a]))
+                .then(a.cmp(&b))
+        });
+        let (kept, rest) = order.split_at(order.len().min(PLOT_CATEGORIES));
+        let label = |i: usize| match &freq.keys[i] {
+            crate::stattest::frequencies::Key::Label(l) => l.clone(),
+            crate::stattest::frequencies::Key::Number(v) => v.to_string(),
+        };
+        Distribution::Categories {
+            categories: kept.iter().map(|&i| label(i)).collect(),
+            reference: kept.iter().map(|&i| freq.reference[i]).collect(),
+            current: kept.iter().map(|&i| freq.current[i]).collect(),
+            other_reference: rest.iter().map(|&i| freq.reference[i]).sum(),
+            other_current: rest.iter().map(|&i| freq.current[i]).sum(),
+        }
+    }
+}
+
 /// Linear-interpolation quantile of sorted values, as `numpy.quantile(.., method="linear")`.
 pub fn quantile(sorted: &[f64], q: f64) -> f64 {
     let position = q * (sorted.len() - 1) as f64;
@@ -216,6 +312,41 @@ impl Quality {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn distributions_share_bins_and_keep_the_top_categories() {
+        let r = NumericSample::from_values(&(0..1000).map(f64::from).collect::<Vec<_>>());
+        let c = NumericSample::from_values(&(500..1500).map(f64::from).collect::<Vec<_>>());
+        let Distribution::Histogram {
+            edges,
+            reference,
+            current,
+        } = Distribution::of_numeric(&r, &c)
+        else {
+            unreachable!("numeric gives a histogram")
+        };
+        assert!(edges.len() <= 31 && edges[0] == 0.0 && edges[edges.len() - 1] == 1499.0);
+        assert_eq!(
+            (reference.iter().sum::<u64>(), current.iter().sum::<u64>()),
+            (1000, 1000)
+        );
+
+        let labels: Vec<String> = (0..30)
+            .flat_map(|i| std::iter::repeat_n(format!("c{i:02}"), i + 1))
+            .collect();
+        let r = CategoricalSample::from_labels(labels.iter().map(Some));
+        let Distribution::Categories {
+            categories,
+            other_reference,
+            ..
+        } = Distribution::of_categorical(&r, &r)
+        else {
+            unreachable!("categorical gives categories")
+        };
+        assert_eq!(categories.len(), 20);
+        assert_eq!(categories[0], "c29");
+        assert_eq!(other_reference, (1..=10).sum::<u64>());
+    }
 
     #[test]
     fn quantiles_interpolate_like_numpy() {
