@@ -196,13 +196,92 @@ fn clean(name: &str, reference: &ColumnData, current: &ColumnData) -> Result<Cle
     }
 }
 
+/// The columns of two tables matched by name, in the reference's order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MatchedColumns<'a> {
+    /// Columns on both sides: name, reference data, current data.
+    pub pairs: Vec<(&'a str, &'a ColumnData, &'a ColumnData)>,
+    /// Columns on one side only.
+    pub unmatched: Vec<UnmatchedColumn>,
+}
+
+/// Matches two tables' columns by name (see [`MatchedColumns`]).
+pub fn match_columns<'a>(
+    reference: &'a [NamedColumn],
+    current: &'a [NamedColumn],
+) -> MatchedColumns<'a> {
+    let current_by_name: HashMap<&str, &ColumnData> =
+        current.iter().map(|c| (c.name.as_str(), &c.data)).collect();
+    let reference_names: std::collections::HashSet<&str> =
+        reference.iter().map(|c| c.name.as_str()).collect();
+    let mut matched = MatchedColumns {
+        pairs: Vec::new(),
+        unmatched: Vec::new(),
+    };
+    for column in reference {
+        match current_by_name.get(column.name.as_str()) {
+            Some(current_data) => {
+                matched
+                    .pairs
+                    .push((column.name.as_str(), &column.data, current_data))
+            }
+            None => matched.unmatched.push(UnmatchedColumn {
+                name: column.name.clone(),
+                present_in: "reference".into(),
+            }),
+        }
+    }
+    for column in current
+        .iter()
+        .filter(|c| !reference_names.contains(c.name.as_str()))
+    {
+        matched.unmatched.push(UnmatchedColumn {
+            name: column.name.clone(),
+            present_in: "current".into(),
+        });
+    }
+    matched
+}
+
+impl DriftOptions {
+    /// Checks the drift share and threshold ranges.
+    ///
+    /// # Errors
+    /// [`DriftError::InvalidParameter`] naming the parameter out of range.
+    pub fn validate(&self) -> Result<(), DriftError> {
+        if !(0.0..=1.0).contains(&self.drift_share) {
+            return Err(DriftError::InvalidParameter {
+                name: "drift share",
+                expected: "between 0 and 1",
+                value: self.drift_share,
+            });
+        }
+        let thresholds = self
+            .threshold
+            .into_iter()
+            .chain(self.columns.values().filter_map(|c| c.threshold));
+        for t in thresholds {
+            if !t.is_finite() || t < 0.0 {
+                return Err(DriftError::InvalidParameter {
+                    name: "threshold",
+                    expected: "a finite number >= 0",
+                    value: t,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
 impl DriftReport {
     /// Compares every column present on both sides and gives the dataset verdict.
     ///
     /// Columns are matched by name and reported in the reference's order; columns on one
     /// side only are listed in `unmatched_columns`. A column whose test cannot run (an empty
     /// side, too few values, a test that does not take its kind) carries the reason in its
-    /// `error` field instead of failing the whole report.
+    /// `error` field instead of failing the whole report. This runs the columns one after
+    /// the other; a caller with threads can run [`ColumnDrift::compute`] per column itself
+    /// and hand the results to [`DriftReport::assemble`].
     ///
     /// # Errors
     /// [`DriftError::NoCommonColumns`] when no column is on both sides,
@@ -213,52 +292,30 @@ impl DriftReport {
         current: (&DatasetInfo, &[NamedColumn]),
         options: &DriftOptions,
     ) -> Result<DriftReport, DriftError> {
-        if !(0.0..=1.0).contains(&options.drift_share) {
-            return Err(DriftError::InvalidParameter {
-                name: "drift share",
-                expected: "between 0 and 1",
-                value: options.drift_share,
-            });
-        }
-        if let Some(t) = options.threshold.filter(|t| !t.is_finite() || *t < 0.0) {
-            return Err(DriftError::InvalidParameter {
-                name: "threshold",
-                expected: "a finite number >= 0",
-                value: t,
-            });
-        }
-        let current_by_name: HashMap<&str, &ColumnData> = current
-            .1
+        options.validate()?;
+        let matched = match_columns(reference.1, current.1);
+        let columns = matched
+            .pairs
             .iter()
-            .map(|c| (c.name.as_str(), &c.data))
-            .collect();
-        let reference_names: std::collections::HashSet<&str> =
-            reference.1.iter().map(|c| c.name.as_str()).collect();
-        let mut unmatched = Vec::new();
-        let mut columns = Vec::new();
-        for column in reference.1 {
-            let Some(current_data) = current_by_name.get(column.name.as_str()) else {
-                unmatched.push(UnmatchedColumn {
-                    name: column.name.clone(),
-                    present_in: "reference".into(),
-                });
-                continue;
-            };
-            columns.push(column_drift(
-                &column.name,
-                &column.data,
-                current_data,
-                options,
-            )?);
-        }
-        for column in current.1 {
-            if !reference_names.contains(column.name.as_str()) {
-                unmatched.push(UnmatchedColumn {
-                    name: column.name.clone(),
-                    present_in: "current".into(),
-                });
-            }
-        }
+            .map(|&(name, r, c)| ColumnDrift::compute(name, r, c, options))
+            .collect::<Result<Vec<_>, _>>()?;
+        DriftReport::assemble(reference.0, current.0, columns, matched.unmatched, options)
+    }
+
+    /// Builds the report from per-column results: applies the multiple-testing correction
+    /// (re-deciding p-value columns) and the dataset verdict.
+    ///
+    /// # Errors
+    /// [`DriftError::NoCommonColumns`] when `columns` is empty, and
+    /// [`DriftError::InvalidParameter`] for options out of range.
+    pub fn assemble(
+        reference: &DatasetInfo,
+        current: &DatasetInfo,
+        mut columns: Vec<ColumnDrift>,
+        unmatched: Vec<UnmatchedColumn>,
+        options: &DriftOptions,
+    ) -> Result<DriftReport, DriftError> {
+        options.validate()?;
         if columns.is_empty() {
             return Err(DriftError::NoCommonColumns);
         }
@@ -273,8 +330,8 @@ impl DriftReport {
         };
         Ok(DriftReport {
             schema_version: SCHEMA_VERSION,
-            reference: reference.0.clone(),
-            current: current.0.clone(),
+            reference: reference.clone(),
+            current: current.clone(),
             dataset_drift: n_tested > 0 && drift_share >= options.drift_share,
             drift_share,
             drift_share_threshold: options.drift_share,
@@ -285,6 +342,22 @@ impl DriftReport {
             unmatched_columns: unmatched,
             columns,
         })
+    }
+}
+
+impl ColumnDrift {
+    /// Tests one column: cleans both sides, picks the test (configured or automatic),
+    /// runs it, describes both sides. Test failures land in the `error` field.
+    ///
+    /// # Errors
+    /// [`DriftError::KindMismatch`] when the sides differ in kind.
+    pub fn compute(
+        name: &str,
+        reference: &ColumnData,
+        current: &ColumnData,
+        options: &DriftOptions,
+    ) -> Result<ColumnDrift, DriftError> {
+        column_drift(name, reference, current, options)
     }
 }
 
