@@ -1,4 +1,6 @@
 //! End-to-end tests: the real `monitor` binary on files, and the tidy checks.
 
 mod cli_drift;
+mod cli_inputs;
+mod html_render;
 mod tidy;

@@ -1,10 +1,13 @@
-//! Project chores: `cargo xtask test | lint | ci | bench`.
+//! Project chores: `cargo xtask test | lint | ci | bench [drift]`.
 //!
 //! `test` runs the whole test suite (unit, reference, end-to-end, doc tests and tidy);
 //! `lint` checks formatting and runs clippy with warnings denied; `ci` is both, what
-//! `.ci/run` calls; `bench` runs the benchmarks and prints the figures `BENCHMARKS.md`
-//! quotes. Real servers that later tests need are started here, on 127.0.0.1, and stopped
+//! `.ci/run` calls; `bench` runs the per-test benchmarks and `bench drift` the whole-command
+//! ones, printing the figures `BENCHMARKS.md` quotes. Real servers that later tests need are started here, on 127.0.0.1, and stopped
 //! by PID when the tests end.
+
+mod bench_drift;
+mod browser;
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -19,8 +22,12 @@ fn main() -> anyhow::Result<()> {
         "test" => test(),
         "lint" => lint(),
         "ci" => lint().and_then(|()| test()),
-        "bench" => bench(),
-        _ => bail!("usage: cargo xtask <test|lint|ci|bench>"),
+        "bench" => match std::env::args().nth(2).as_deref() {
+            None => bench(),
+            Some("drift") => bench_drift::run(&root),
+            Some(other) => bail!("unknown benchmark \"{other}\" (expected none or drift)"),
+        },
+        _ => bail!("usage: cargo xtask <test|lint|ci|bench [drift]>"),
     }
 }
 
@@ -43,6 +50,7 @@ fn cargo(args: &[&str]) -> anyhow::Result<()> {
 
 /// The whole test suite, one profile (dev), doc tests included.
 fn test() -> anyhow::Result<()> {
+    browser::ensure_chromium()?;
     cargo(&["test", "--workspace", "--all-targets", "--no-fail-fast"])?;
     cargo(&["test", "--workspace", "--doc"])
 }

@@ -1,8 +1,10 @@
 //! The `monitor` binary: parses arguments, reads files, runs the crates, maps errors to exit codes.
 
+mod config;
 mod drift;
 mod exit;
 mod output;
+mod progress;
 
 use std::process::ExitCode;
 

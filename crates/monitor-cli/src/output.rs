@@ -1,20 +1,27 @@
-//! Rendering reports (table, JSON) and writing them atomically.
+//! Choosing a report format (and terminal colour) and writing reports atomically; the
+//! rendering itself is `report_render`'s.
 
+use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 
 use anyhow::Context;
 use drift_core::DriftReport;
+use report_render::TableStyle;
 
 use crate::exit::Failure;
 
 /// Report formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
-    /// Aligned columns for people.
+    /// Aligned columns for people (coloured on a terminal unless `NO_COLOR` is set).
     Table,
     /// The stable JSON contract (`schema_version: 1`).
     Json,
+    /// GitHub-flavoured Markdown, for CI job summaries and pull-request comments.
+    Markdown,
+    /// One self-contained HTML page with a plot per column.
+    Html,
 }
 
 impl Format {
@@ -28,101 +35,29 @@ impl Format {
     }
 }
 
-/// Renders a report in `format`.
-pub fn render(report: &DriftReport, format: Format) -> anyhow::Result<String> {
-    match format {
-        Format::Json => {
-            Ok(serde_json::to_string_pretty(report).context("serializing the report")? + "\n")
-        }
-        Format::Table => Ok(table(report)),
-    }
+/// Colour for the table when stdout is a terminal and `NO_COLOR` is unset or empty
+/// (<https://no-color.org>).
+fn use_color(stdout_is_terminal: bool, no_color: Option<OsString>) -> bool {
+    stdout_is_terminal && no_color.is_none_or(|value| value.is_empty())
 }
 
-fn number(value: Option<f64>) -> String {
-    match value {
-        None => "-".into(),
-        Some(v) if v.is_nan() => "nan".into(),
-        Some(v) if v != 0.0 && (v.abs() < 1e-4 || v.abs() >= 1e6) => format!("{v:.3e}"),
-        Some(v) => format!("{v:.4}"),
-    }
-}
-
-fn table(report: &DriftReport) -> String {
-    let header = [
-        "column",
-        "kind",
-        "test",
-        "statistic",
-        "p-value",
-        "threshold",
-        "drift",
-    ];
-    let rows: Vec<[String; 7]> = report
-        .columns
-        .iter()
-        .map(|c| {
-            [
-                c.name.clone(),
-                c.kind.to_string(),
-                c.test.name().to_owned(),
-                number(c.statistic),
-                number(c.p_value_adjusted),
-                number(Some(c.threshold)),
-                if c.error.is_some() {
-                    "error".into()
-                } else if c.drifted {
-                    "DRIFT".into()
-                } else {
-                    "no".into()
-                },
-            ]
-        })
-        .collect();
-    let mut widths = header.map(str::len);
-    for row in &rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let line = |cells: &[String]| {
-        let mut out = String::new();
-        for (i, (cell, w)) in cells.iter().zip(widths).enumerate() {
-            // text left, numbers right
-            if (3..=5).contains(&i) {
-                out.push_str(&format!("{cell:>w$}  "));
-            } else {
-                out.push_str(&format!("{cell:<w$}  "));
-            }
-        }
-        out.trim_end().to_owned() + "\n"
-    };
-    let mut out = line(&header.map(String::from));
-    for row in &rows {
-        out.push_str(&line(row));
-    }
-    out.push('\n');
-    out.push_str(&format!(
-        "{} of {} columns drifted (share {:.2}, threshold {:.2}): {}\n",
-        report.n_drifted,
-        report.n_columns - report.n_errors,
-        report.drift_share,
-        report.drift_share_threshold,
-        if report.dataset_drift {
-            "DATASET DRIFT"
-        } else {
-            "no dataset drift"
-        }
-    ));
-    for column in report.columns.iter().filter_map(|c| c.error.as_deref()) {
-        out.push_str(&format!("not computed: {column}\n"));
-    }
-    for unmatched in &report.unmatched_columns {
-        out.push_str(&format!(
-            "only in {}: {}\n",
-            unmatched.present_in, unmatched.name
-        ));
-    }
-    out
+/// Renders a report in `format`; `to_stdout` says whether it goes to stdout (colour is only
+/// ever used there, and only on a terminal).
+pub fn render(report: &DriftReport, format: Format, to_stdout: bool) -> anyhow::Result<String> {
+    Ok(match format {
+        Format::Json => report_render::render_json(report),
+        Format::Table => report_render::render_table(
+            report,
+            TableStyle {
+                color: use_color(
+                    to_stdout && std::io::stdout().is_terminal(),
+                    std::env::var_os("NO_COLOR"),
+                ),
+            },
+        ),
+        Format::Markdown => report_render::render_markdown(report),
+        Format::Html => report_render::render_html(report),
+    })
 }
 
 /// Writes `text` to `path` atomically (a temporary file beside it, then a rename), or to
@@ -162,4 +97,17 @@ pub fn emit(text: &str, path: Option<&Path>) -> Result<(), Failure> {
         let _ = std::fs::remove_file(&temp);
         Failure::Runtime(anyhow::Error::new(e).context(format!("writing {}", path.display())))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colour_needs_a_terminal_and_no_no_color() {
+        assert!(use_color(true, None));
+        assert!(use_color(true, Some(OsString::new())));
+        assert!(!use_color(true, Some(OsString::from("1"))));
+        assert!(!use_color(false, None));
+    }
 }
