@@ -52,24 +52,47 @@ impl Gen {
 
 /// Writes one table; `drifted` shifts several columns and adds unseen categories.
 fn write_table(path: &Path, rows: usize, seed: u64, drifted: bool) -> anyhow::Result<()> {
-    let file = std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
+    let file =
+        std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
     let mut out = BufWriter::with_capacity(1 << 20, file);
     writeln!(out, "{HEADER}")?;
-    let mut g = Gen { rng: SeededRng::new(seed) };
+    let mut g = Gen {
+        rng: SeededRng::new(seed),
+    };
     let shift = if drifted { 0.5 } else { 0.0 };
     let scale = if drifted { 1.5 } else { 1.0 };
     let countries: Vec<String> = (0..30).map(|i| format!("C{i:02}")).collect();
     let countries: Vec<&str> = countries.iter().map(String::as_str).collect();
     let cities: Vec<String> = (0..200).map(|i| format!("city_{i}")).collect();
     let cities: Vec<&str> = cities.iter().map(String::as_str).collect();
-    let channels: &[&str] = if drifted { &["web", "app", "email", "partner", "tiktok"] } else { &["web", "app", "email", "partner"] };
+    let channels: &[&str] = if drifted {
+        &["web", "app", "email", "partner", "tiktok"]
+    } else {
+        &["web", "app", "email", "partner"]
+    };
     let mut line = String::with_capacity(256);
     for _ in 0..rows {
         line.clear();
-        let bimodal = if g.rng.uniform() < if drifted { 0.6 } else { 0.4 } { -2.0 } else { 2.0 } + g.normal() * 0.5;
-        let missing_heavy = if g.rng.uniform() < 0.3 { String::new() } else { format!("{:.3}", g.normal() * 10.0) };
-        let with_na = if g.rng.uniform() < 0.02 { "NA".to_owned() } else { format!("{:.2}", 100.0 + g.normal() * 15.0) };
-        let plan = if drifted && g.rng.uniform() < 0.2 { "enterprise" } else { g.pick(&["free", "basic", "pro", "team"]) };
+        let bimodal = if g.rng.uniform() < if drifted { 0.6 } else { 0.4 } {
+            -2.0
+        } else {
+            2.0
+        } + g.normal() * 0.5;
+        let missing_heavy = if g.rng.uniform() < 0.3 {
+            String::new()
+        } else {
+            format!("{:.3}", g.normal() * 10.0)
+        };
+        let with_na = if g.rng.uniform() < 0.02 {
+            "NA".to_owned()
+        } else {
+            format!("{:.2}", 100.0 + g.normal() * 15.0)
+        };
+        let plan = if drifted && g.rng.uniform() < 0.2 {
+            "enterprise"
+        } else {
+            g.pick(&["free", "basic", "pro", "team"])
+        };
         write!(
             line,
             "{:.4},{:.4},{:.4},{:.4},{:.4},{:.4},{:.4},{},{},{},{},{},{:.2},{},{},{},{},{},{},{}",
@@ -118,8 +141,14 @@ fn timed(command: Command) -> anyhow::Result<(f64, f64)> {
     }
     let last = stderr.lines().last().unwrap_or_default();
     let mut fields = last.split_whitespace();
-    let wall: f64 = fields.next().and_then(|v| v.parse().ok()).context("parsing GNU time's output")?;
-    let rss_kb: f64 = fields.next().and_then(|v| v.parse().ok()).context("parsing GNU time's output")?;
+    let wall: f64 = fields
+        .next()
+        .and_then(|v| v.parse().ok())
+        .context("parsing GNU time's output")?;
+    let rss_kb: f64 = fields
+        .next()
+        .and_then(|v| v.parse().ok())
+        .context("parsing GNU time's output")?;
     Ok((wall, rss_kb / 1024.0))
 }
 
@@ -127,10 +156,21 @@ fn timed(command: Command) -> anyhow::Result<(f64, f64)> {
 pub fn run(root: &Path) -> anyhow::Result<()> {
     let dir = root.join("target/bench-data");
     std::fs::create_dir_all(&dir)?;
-    super::cargo(&["build", "--release", "-p", "monitor-cli", "-p", "tabular", "--example", "parse"])?;
+    super::cargo(&[
+        "build",
+        "--release",
+        "-p",
+        "monitor-cli",
+        "-p",
+        "tabular",
+        "--example",
+        "parse",
+    ])?;
     let monitor = root.join("target/release/monitor");
     let parse = root.join("target/release/examples/parse");
-    let mut table = String::from("| rows x 20 | format | `monitor drift` wall | peak RSS | parse-only wall | parse-only peak RSS | ratio |\n|---|---|---|---|---|---|---|\n");
+    let mut table = String::from(
+        "| rows x 20 | format | `monitor drift` wall | peak RSS | parse-only wall | parse-only peak RSS | ratio |\n|---|---|---|---|---|---|---|\n",
+    );
     for rows in SIZES {
         let reference = dir.join(format!("reference_{rows}.csv"));
         let current = dir.join(format!("current_{rows}.csv"));
@@ -140,7 +180,11 @@ pub fn run(root: &Path) -> anyhow::Result<()> {
             }
         }
         let mut drift = Command::new(&monitor);
-        drift.args(["drift", "--format", "json", "--reference"]).arg(&reference).arg("--current").arg(&current);
+        drift
+            .args(["drift", "--format", "json", "--reference"])
+            .arg(&reference)
+            .arg("--current")
+            .arg(&current);
         let mut parse_only = Command::new(&parse);
         parse_only.arg(&reference).arg(&current);
         let best = |make: &dyn Fn() -> Command| -> anyhow::Result<(f64, f64)> {

@@ -44,7 +44,7 @@ pub use column::{CategoricalSample, ColumnData, ColumnKind, NumericSample};
 pub use correction::Correction;
 pub use error::{DriftError, TestError};
 pub use report::{
-    ColumnDrift, ColumnOptions, DatasetInfo, DriftOptions, DriftReport, MatchedColumns, NamedColumn,
-    TestChoice, match_columns,
+    ColumnDrift, ColumnOptions, DatasetInfo, DriftOptions, DriftReport, MatchedColumns,
+    NamedColumn, TestChoice, match_columns,
 };
 pub use stattest::{PermutationOptions, ScoreKind, StatTest};

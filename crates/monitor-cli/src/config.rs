@@ -78,7 +78,8 @@ pub enum Kind {
 impl MonitorConfig {
     /// Reads and parses `path`.
     pub fn load(path: &Path) -> anyhow::Result<MonitorConfig> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         Self::parse(&text, &path.display().to_string())
     }
 
@@ -117,9 +118,19 @@ mod tests {
 
     #[test]
     fn errors_name_file_line_and_key() {
-        let err = MonitorConfig::parse("[drift]\ntest = \"psi\"\ntreshold = 0.1\n", "m.toml").unwrap_err().to_string();
-        assert!(err.starts_with("m.toml:3:1: unknown field `treshold`"), "{err}");
-        let err = MonitorConfig::parse("[[features]]\nname = \"a\"\nkind = \"text\"\n", "m.toml").unwrap_err().to_string();
-        assert!(err.starts_with("m.toml:3:8: unknown variant `text`"), "{err}");
+        let err = MonitorConfig::parse("[drift]\ntest = \"psi\"\ntreshold = 0.1\n", "m.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("m.toml:3:1: unknown field `treshold`"),
+            "{err}"
+        );
+        let err = MonitorConfig::parse("[[features]]\nname = \"a\"\nkind = \"text\"\n", "m.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("m.toml:3:8: unknown variant `text`"),
+            "{err}"
+        );
     }
 }

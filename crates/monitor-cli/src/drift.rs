@@ -7,8 +7,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use anyhow::anyhow;
 use clap::Args;
 use drift_core::{
-    ColumnDrift, ColumnOptions, Correction, DatasetInfo, DriftError, DriftOptions, DriftReport, PermutationOptions,
-    StatTest, TestChoice, match_columns,
+    ColumnDrift, ColumnOptions, Correction, DatasetInfo, DriftError, DriftOptions, DriftReport,
+    PermutationOptions, StatTest, TestChoice, match_columns,
 };
 
 use crate::config::{Kind, MonitorConfig};
@@ -75,7 +75,11 @@ pub fn run(args: &DriftArgs) -> Result<Outcome, Failure> {
     };
     let options = drift_options(args, &config).map_err(Failure::Input)?;
     let forced = |kind: Kind, flags: &[String]| -> HashSet<String> {
-        let from_config = config.features.iter().filter(|f| f.kind == Some(kind)).map(|f| f.name.clone());
+        let from_config = config
+            .features
+            .iter()
+            .filter(|f| f.kind == Some(kind))
+            .map(|f| f.name.clone());
         flags.iter().cloned().chain(from_config).collect()
     };
     let read_options = tabular::ReadOptions {
@@ -85,7 +89,12 @@ pub fn run(args: &DriftArgs) -> Result<Outcome, Failure> {
         delimiter: args.delimiter,
         progress: None,
     };
-    let size = |path: &PathBuf| std::fs::metadata(path).ok().filter(|m| m.is_file()).map(|m| m.len());
+    let size = |path: &PathBuf| {
+        std::fs::metadata(path)
+            .ok()
+            .filter(|m| m.is_file())
+            .map(|m| m.len())
+    };
     let progress = Progress::for_files(&[size(&args.reference), size(&args.current)]);
     // both files at once: reading is most of the work
     let read = |path: &PathBuf, index: usize| {
@@ -99,33 +108,62 @@ pub fn run(args: &DriftArgs) -> Result<Outcome, Failure> {
     let (reference, current) = std::thread::scope(|scope| {
         let current = scope.spawn(|| read(&args.current, 1));
         let reference = read(&args.reference, 0);
-        (reference, current.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+        (
+            reference,
+            current
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+        )
     });
     if let Some(progress) = &progress {
         progress.finish();
     }
     let (mut reference, mut current) = (reference?, current?);
     tabular::unify_kinds(&mut reference, &mut current);
-    let reference_info = DatasetInfo { source: reference.source.clone(), rows: reference.rows };
-    let current_info = DatasetInfo { source: current.source.clone(), rows: current.rows };
+    let reference_info = DatasetInfo {
+        source: reference.source.clone(),
+        rows: reference.rows,
+    };
+    let current_info = DatasetInfo {
+        source: current.source.clone(),
+        rows: current.rows,
+    };
     let report = {
         let _span = tracing::info_span!("compare", columns = reference.columns.len()).entered();
         let matched = match_columns(&reference.columns, &current.columns);
-        let columns = compute_columns(&matched.pairs, &options).map_err(|e| Failure::Input(e.into()))?;
-        DriftReport::assemble(&reference_info, &current_info, columns, matched.unmatched, &options)
-            .map_err(|e| Failure::Input(e.into()))?
+        let columns =
+            compute_columns(&matched.pairs, &options).map_err(|e| Failure::Input(e.into()))?;
+        DriftReport::assemble(
+            &reference_info,
+            &current_info,
+            columns,
+            matched.unmatched,
+            &options,
+        )
+        .map_err(|e| Failure::Input(e.into()))?
     };
     for column in report.columns.iter().filter(|c| c.error.is_some()) {
         tracing::warn!(column = %column.name, test = %column.test, error = column.error.as_deref(), "test not computed");
     }
     if report.n_errors == report.n_columns {
-        let first = report.columns.iter().find_map(|c| c.error.as_deref()).unwrap_or("no column could be tested");
-        return Err(Failure::Input(anyhow!("no column could be tested: {first}")));
+        let first = report
+            .columns
+            .iter()
+            .find_map(|c| c.error.as_deref())
+            .unwrap_or("no column could be tested");
+        return Err(Failure::Input(anyhow!(
+            "no column could be tested: {first}"
+        )));
     }
     let format = args.format.unwrap_or_else(Format::default_for_stdout);
-    let rendered = output::render(&report, format, args.output.is_none()).map_err(Failure::Runtime)?;
+    let rendered =
+        output::render(&report, format, args.output.is_none()).map_err(Failure::Runtime)?;
     output::emit(&rendered, args.output.as_deref())?;
-    Ok(if args.fail_on_drift && report.dataset_drift { Outcome::FailOn } else { Outcome::Clean })
+    Ok(if args.fail_on_drift && report.dataset_drift {
+        Outcome::FailOn
+    } else {
+        Outcome::Clean
+    })
 }
 
 /// Tests every matched column, spread over the machine's cores; results keep their order.
@@ -133,7 +171,10 @@ fn compute_columns(
     pairs: &[(&str, &drift_core::ColumnData, &drift_core::ColumnData)],
     options: &DriftOptions,
 ) -> Result<Vec<ColumnDrift>, DriftError> {
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(pairs.len()).max(1);
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(pairs.len())
+        .max(1);
     let next = AtomicUsize::new(0);
     let mut results: Vec<(usize, Result<ColumnDrift, DriftError>)> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
@@ -142,14 +183,22 @@ fn compute_columns(
                     let mut done = Vec::new();
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(&(name, reference, current)) = pairs.get(i) else { break done };
+                        let Some(&(name, reference, current)) = pairs.get(i) else {
+                            break done;
+                        };
                         let _span = tracing::debug_span!("column", column = name).entered();
                         done.push((i, ColumnDrift::compute(name, reference, current, options)));
                     }
                 })
             })
             .collect();
-        handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
+        handles
+            .into_iter()
+            .flat_map(|h| {
+                h.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
     });
     results.sort_by_key(|(i, _)| *i);
     results.into_iter().map(|(_, r)| r).collect()
@@ -157,28 +206,55 @@ fn compute_columns(
 
 /// Options from flags, then the config file, then defaults.
 fn drift_options(args: &DriftArgs, config: &MonitorConfig) -> anyhow::Result<DriftOptions> {
-    let test = match args.test.as_deref().or(config.drift.test.as_deref()).unwrap_or("auto") {
+    let test = match args
+        .test
+        .as_deref()
+        .or(config.drift.test.as_deref())
+        .unwrap_or("auto")
+    {
         "auto" => TestChoice::Auto,
         name => TestChoice::Fixed(parse_test(name, "--test")?),
     };
     let threshold = args.threshold.or(config.drift.threshold);
     if let Some(t) = threshold.filter(|t| !t.is_finite() || *t < 0.0) {
-        return Err(anyhow!("--threshold: expected a finite number >= 0, got {t}"));
+        return Err(anyhow!(
+            "--threshold: expected a finite number >= 0, got {t}"
+        ));
     }
     let drift_share = args.drift_share.or(config.drift.drift_share).unwrap_or(0.5);
     if !(0.0..=1.0).contains(&drift_share) {
-        return Err(anyhow!("--drift-share: expected a number between 0 and 1, got {drift_share}"));
+        return Err(anyhow!(
+            "--drift-share: expected a number between 0 and 1, got {drift_share}"
+        ));
     }
-    let correction_name = args.correction.as_deref().or(config.drift.correction.as_deref()).unwrap_or("none");
-    let correction = Correction::from_name(correction_name)
-        .ok_or_else(|| anyhow!("correction: expected none, bonferroni or bh, got \"{correction_name}\""))?;
+    let correction_name = args
+        .correction
+        .as_deref()
+        .or(config.drift.correction.as_deref())
+        .unwrap_or("none");
+    let correction = Correction::from_name(correction_name).ok_or_else(|| {
+        anyhow!("correction: expected none, bonferroni or bh, got \"{correction_name}\"")
+    })?;
     let mut columns = HashMap::new();
     for feature in &config.features {
-        let test = feature.test.as_deref().map(|t| parse_test(t, &format!("feature \"{}\": test", feature.name))).transpose()?;
+        let test = feature
+            .test
+            .as_deref()
+            .map(|t| parse_test(t, &format!("feature \"{}\": test", feature.name)))
+            .transpose()?;
         if let Some(t) = feature.threshold.filter(|t| !t.is_finite() || *t < 0.0) {
-            return Err(anyhow!("feature \"{}\": threshold: expected a finite number >= 0, got {t}", feature.name));
+            return Err(anyhow!(
+                "feature \"{}\": threshold: expected a finite number >= 0, got {t}",
+                feature.name
+            ));
         }
-        columns.insert(feature.name.clone(), ColumnOptions { test, threshold: feature.threshold });
+        columns.insert(
+            feature.name.clone(),
+            ColumnOptions {
+                test,
+                threshold: feature.threshold,
+            },
+        );
     }
     let seed = args.seed.or(config.drift.seed).unwrap_or(0);
     Ok(DriftOptions {
@@ -187,7 +263,10 @@ fn drift_options(args: &DriftArgs, config: &MonitorConfig) -> anyhow::Result<Dri
         columns,
         correction,
         drift_share,
-        permutation: PermutationOptions { seed, ..PermutationOptions::default() },
+        permutation: PermutationOptions {
+            seed,
+            ..PermutationOptions::default()
+        },
     })
 }
 
@@ -195,11 +274,17 @@ fn parse_delimiter(text: &str) -> Result<u8, String> {
     match text {
         "\\t" | "tab" => Ok(b'\t'),
         _ if text.len() == 1 && text.is_ascii() => Ok(text.as_bytes()[0]),
-        _ => Err(format!("expected one ASCII character (or \\t), got \"{text}\"")),
+        _ => Err(format!(
+            "expected one ASCII character (or \\t), got \"{text}\""
+        )),
     }
 }
 
 fn parse_test(name: &str, what: &str) -> anyhow::Result<StatTest> {
-    StatTest::from_name(name)
-        .ok_or_else(|| anyhow!("{what}: unknown test \"{name}\" (expected auto or one of: {})", StatTest::known_names()))
+    StatTest::from_name(name).ok_or_else(|| {
+        anyhow!(
+            "{what}: unknown test \"{name}\" (expected auto or one of: {})",
+            StatTest::known_names()
+        )
+    })
 }

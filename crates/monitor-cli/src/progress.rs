@@ -33,7 +33,13 @@ impl Progress {
             return None;
         }
         let files = sizes.iter().map(|&size| (0, size)).collect();
-        Some(Progress { state: Arc::new(Mutex::new(State { files, last_draw: None, drawn: false })) })
+        Some(Progress {
+            state: Arc::new(Mutex::new(State {
+                files,
+                last_draw: None,
+                drawn: false,
+            })),
+        })
     }
 
     /// The callback for file `index`, in the reader's shape.
@@ -69,7 +75,11 @@ impl Progress {
 fn draw(files: &[(u64, Option<u64>)]) {
     let read: u64 = files.iter().map(|f| f.0).sum();
     let total: u64 = files.iter().filter_map(|f| f.1).sum();
-    let fraction = if total == 0 { 0.0 } else { (read as f64 / total as f64).min(1.0) };
+    let fraction = if total == 0 {
+        0.0
+    } else {
+        (read as f64 / total as f64).min(1.0)
+    };
     let width = 30;
     let filled = (fraction * width as f64).round() as usize;
     let mib = |b: u64| b as f64 / (1u64 << 20) as f64;
