@@ -2,8 +2,9 @@
 //!
 //! Generates seeded reference and current tables of 100k and 1M rows x 20 columns (13
 //! numeric with integer counts, ties and missing values; 5 categorical with unseen
-//! categories in the current side; 2 binary) as CSV, then times `monitor drift --format json`
-//! (wall time and peak RSS through GNU time) next to a parse-only pass of the same files.
+//! categories in the current side; 2 binary) as CSV and Parquet (converted by tabular's
+//! `convert` example), then times `monitor drift --format json` (wall time and peak RSS
+//! through GNU time, median of three runs) next to a parse-only pass of the same files.
 //! Prints a Markdown table for `BENCHMARKS.md`.
 
 use std::fmt::Write as _;
@@ -156,18 +157,20 @@ fn timed(command: Command) -> anyhow::Result<(f64, f64)> {
 pub fn run(root: &Path) -> anyhow::Result<()> {
     let dir = root.join("target/bench-data");
     std::fs::create_dir_all(&dir)?;
+    super::cargo(&["build", "--release", "-p", "monitor-cli"])?;
     super::cargo(&[
         "build",
         "--release",
         "-p",
-        "monitor-cli",
-        "-p",
         "tabular",
         "--example",
         "parse",
+        "--example",
+        "convert",
     ])?;
     let monitor = root.join("target/release/monitor");
     let parse = root.join("target/release/examples/parse");
+    let convert = root.join("target/release/examples/convert");
     let mut table = String::from(
         "| rows x 20 | format | `monitor drift` wall | peak RSS | parse-only wall | parse-only peak RSS | ratio |\n|---|---|---|---|---|---|---|\n",
     );
@@ -178,36 +181,49 @@ pub fn run(root: &Path) -> anyhow::Result<()> {
             if !path.exists() {
                 write_table(path, rows, seed, drifted)?;
             }
-        }
-        let mut drift = Command::new(&monitor);
-        drift
-            .args(["drift", "--format", "json", "--reference"])
-            .arg(&reference)
-            .arg("--current")
-            .arg(&current);
-        let mut parse_only = Command::new(&parse);
-        parse_only.arg(&reference).arg(&current);
-        let best = |make: &dyn Fn() -> Command| -> anyhow::Result<(f64, f64)> {
-            let mut runs = Vec::new();
-            for _ in 0..3 {
-                runs.push(timed(make())?);
+            let parquet = path.with_extension("parquet");
+            if !parquet.exists() {
+                let status = Command::new(&convert).arg(path).arg(&parquet).status()?;
+                if !status.success() {
+                    bail!("converting {} to Parquet failed", path.display());
+                }
             }
-            runs.sort_by(|a, b| a.0.total_cmp(&b.0));
-            Ok(runs[1]) // the median of three
-        };
-        let (wall, rss) = best(&|| rebuild(&drift))?;
-        let (parse_wall, parse_rss) = best(&|| rebuild(&parse_only))?;
-        writeln!(
-            table,
-            "| {rows} | CSV | {wall:.2} s | {rss:.0} MiB | {parse_wall:.2} s | {parse_rss:.0} MiB | {:.2} |",
-            wall / parse_wall
-        )?;
+        }
+        for (format, extension) in [("CSV", "csv"), ("Parquet", "parquet")] {
+            let reference = reference.with_extension(extension);
+            let current = current.with_extension(extension);
+            let mut drift = Command::new(&monitor);
+            drift
+                .args(["drift", "--format", "json", "--reference"])
+                .arg(&reference)
+                .arg("--current")
+                .arg(&current);
+            let mut parse_only = Command::new(&parse);
+            parse_only.arg(&reference).arg(&current);
+            let (wall, rss) = median_of_three(&drift)?;
+            let (parse_wall, parse_rss) = median_of_three(&parse_only)?;
+            writeln!(
+                table,
+                "| {rows} | {format} | {wall:.2} s | {rss:.0} MiB | {parse_wall:.2} s | {parse_rss:.0} MiB | {:.2} |",
+                wall / parse_wall
+            )?;
+        }
     }
     #[allow(clippy::print_stdout)] // the table is the task's output
     {
         println!("{table}");
     }
     Ok(())
+}
+
+/// The run with the median wall time of three.
+fn median_of_three(command: &Command) -> anyhow::Result<(f64, f64)> {
+    let mut runs = Vec::new();
+    for _ in 0..3 {
+        runs.push(timed(rebuild(command))?);
+    }
+    runs.sort_by(|a, b| a.0.total_cmp(&b.0));
+    Ok(runs[1])
 }
 
 /// A copy of a prepared command (std's `Command` is not `Clone`).

@@ -371,8 +371,8 @@ fn column_drift(
     let overrides = options.columns.get(name);
     let samples = cleaned.samples();
     let (n_reference, n_unique_both) = match &cleaned {
-        Cleaned::Numeric(r, _) => (r.len(), samples.frequencies().keys.len()),
-        Cleaned::Categorical(r, _) => (r.len(), samples.frequencies().keys.len()),
+        Cleaned::Numeric(r, _) => (r.len(), samples.n_unique_both()),
+        Cleaned::Categorical(r, _) => (r.len(), samples.n_unique_both()),
     };
     let configured = overrides.and_then(|o| o.test).or(match options.test {
         TestChoice::Fixed(test) => Some(test),

@@ -75,7 +75,11 @@ pub(crate) fn parse_number(text: &str) -> Result<f64, std::num::ParseFloatError>
             && mantissa <= 1 << 53
             && let Some(scale) = POW10.get(decimals)
         {
-            let value = mantissa as f64 / scale;
+            let value = if decimals == 0 {
+                mantissa as f64
+            } else {
+                mantissa as f64 / scale
+            };
             return Ok(if negative { -value } else { value });
         }
     }
@@ -322,19 +326,31 @@ impl Default for Interner {
     }
 }
 
-/// The two words of a label of at most 16 bytes.
+/// Two words that, with the length, tell apart any two labels of at most 16 bytes: the
+/// bytes are read as (possibly overlapping) little-endian pieces that together cover them
+/// all, without a copy of variable length.
 #[inline]
 fn words(label: &[u8]) -> (u64, u64) {
-    let mut bytes = [0u8; 16];
-    let n = label.len().min(16);
-    bytes[..n].copy_from_slice(&label[..n]);
-    let (low, high) = bytes.split_at(8);
-    let word = |b: &[u8]| {
+    let n = label.len();
+    let u64_at = |at: usize| {
         let mut w = [0u8; 8];
-        w.copy_from_slice(b);
+        w.copy_from_slice(&label[at..at + 8]);
         u64::from_le_bytes(w)
     };
-    (word(low), word(high))
+    let u32_at = |at: usize| {
+        let mut w = [0u8; 4];
+        w.copy_from_slice(&label[at..at + 4]);
+        u64::from(u32::from_le_bytes(w))
+    };
+    match n {
+        8..=16 => (u64_at(0), u64_at(n - 8)),
+        4..=7 => (u32_at(0) | (u32_at(n - 4) << 32), 0),
+        1..=3 => (
+            u64::from(label[0]) | (u64::from(label[n / 2]) << 8) | (u64::from(label[n - 1]) << 16),
+            0,
+        ),
+        _ => (0, 0),
+    }
 }
 
 fn hash_label(label: &str) -> u64 {
@@ -586,6 +602,39 @@ mod tests {
             let std = text.parse::<f64>().map(f64::to_bits).ok();
             assert_eq!(ours, std, "{text:?}");
         }
+    }
+
+    #[test]
+    fn short_labels_that_differ_get_different_codes() {
+        // every string over {a, b} up to 11 bytes, and longer ones differing in one byte
+        let mut labels: Vec<String> = vec![String::new()];
+        for len in 1..=11 {
+            for bits in 0..(1u32 << len) {
+                labels.push(
+                    (0..len)
+                        .map(|i| if bits >> i & 1 == 1 { 'b' } else { 'a' })
+                        .collect(),
+                );
+            }
+        }
+        for len in 12..=20 {
+            for at in 0..len {
+                let mut label = vec![b'x'; len];
+                label[at] = b'y';
+                labels.push(String::from_utf8(label).expect("ascii"));
+            }
+        }
+        let mut interner = Interner::default();
+        for round in 0..2 {
+            for (i, label) in labels.iter().enumerate() {
+                assert_eq!(
+                    interner.code(label),
+                    Ok(i as u32),
+                    "{label:?} round {round}"
+                );
+            }
+        }
+        assert_eq!(interner.into_labels(), labels);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::path::Path;
 use drift_core::NamedColumn;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
-use crate::column::{ColumnBuilder, PushError};
+use crate::column::{ColumnBuilder, FxBuild, PushError};
 use crate::csv_reader::MAX_RECORD_BYTES;
 use crate::error::{Position, ReadError};
 use crate::input::io_error;
@@ -160,7 +160,7 @@ struct State<'o> {
     /// The requested columns, when some are.
     wanted: Option<HashSet<&'o str>>,
     /// Column name to its builder.
-    index: HashMap<Box<str>, usize>,
+    index: HashMap<Box<str>, usize, FxBuild>,
     names: Vec<String>,
     builders: Vec<ColumnBuilder>,
     /// The row (1-based) in which each column was last given a value.
@@ -192,7 +192,7 @@ impl<'o> State<'o> {
                 .columns
                 .as_ref()
                 .map(|c| c.iter().map(String::as_str).collect()),
-            index: HashMap::new(),
+            index: HashMap::default(),
             names: Vec::new(),
             builders: Vec::new(),
             given_in: Vec::new(),

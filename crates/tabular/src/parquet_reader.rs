@@ -35,7 +35,32 @@ use crate::table::{ReadOptions, Table};
 const BATCH_ROWS: usize = 64 * 1024;
 
 /// Reads a Parquet file.
+///
+/// A panic inside the Parquet decoder on a malformed file (fuzzing has found such in the
+/// past) is caught and becomes the file's error, rather than ending the process.
 pub(crate) fn read(
+    path: &Path,
+    file: File,
+    size: Option<u64>,
+    options: &ReadOptions,
+) -> Result<Table, ReadError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        read_unguarded(path, file, size, options)
+    }))
+    .unwrap_or_else(|panic| {
+        let reason = panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "the decoder failed".to_owned());
+        Err(ReadError::Parquet {
+            path: path.to_owned(),
+            message: reason,
+        })
+    })
+}
+
+fn read_unguarded(
     path: &Path,
     file: File,
     size: Option<u64>,

@@ -259,6 +259,41 @@ impl Samples<'_> {
         }
     }
 
+    /// Number of distinct values over both sides, without building the joint counts.
+    pub fn n_unique_both(&self) -> usize {
+        match self {
+            Samples::Numeric { reference, current } => {
+                let (x, y) = (reference.sorted(), current.sorted());
+                let (mut i, mut j, mut distinct) = (0, 0, 0);
+                while i < x.len() || j < y.len() {
+                    let value = match (x.get(i), y.get(j)) {
+                        (Some(&a), Some(&b)) => a.min(b),
+                        (Some(&a), None) => a,
+                        (None, Some(&b)) => b,
+                        (None, None) => break,
+                    };
+                    while x.get(i) == Some(&value) {
+                        i += 1;
+                    }
+                    while y.get(j) == Some(&value) {
+                        j += 1;
+                    }
+                    distinct += 1;
+                }
+                distinct
+            }
+            Samples::Categorical { reference, current } => {
+                let known = reference.labels();
+                reference.n_unique()
+                    + current
+                        .labels()
+                        .iter()
+                        .filter(|l| known.binary_search(l).is_err())
+                        .count()
+            }
+        }
+    }
+
     /// Joint value counts (numbers or labels).
     pub fn frequencies(&self) -> Frequencies {
         match self {
@@ -454,6 +489,34 @@ fn fisher_on_frequencies(freq: &Frequencies) -> Result<TestOutcome, TestError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn distinct_values_over_both_sides() {
+        let (a, b) = (
+            NumericSample::from_values(&[1.0, 1.0, 2.0]),
+            NumericSample::from_values(&[2.0, 3.0]),
+        );
+        assert_eq!(
+            Samples::Numeric {
+                reference: &a,
+                current: &b
+            }
+            .n_unique_both(),
+            3
+        );
+        let (a, b) = (
+            CategoricalSample::from_labels([Some("x"), Some("y")]),
+            CategoricalSample::from_labels([Some("y"), Some("z")]),
+        );
+        assert_eq!(
+            Samples::Categorical {
+                reference: &a,
+                current: &b
+            }
+            .n_unique_both(),
+            3
+        );
+    }
 
     #[test]
     fn names_round_trip() {
