@@ -24,11 +24,131 @@ impl fmt::Display for ColumnKind {
     }
 }
 
+/// Numbers with missing values, 8 bytes a value plus a bit: the values, and a bitmap of
+/// which rows are missing (a missing row holds 0.0 in `values`).
+#[derive(Clone, Default)]
+pub struct NumericValues {
+    values: Vec<f64>,
+    missing: Vec<u64>,
+}
+
+impl NumericValues {
+    /// An empty column with room for `capacity` rows.
+    pub fn with_capacity(capacity: usize) -> Self {
+        NumericValues {
+            values: Vec::with_capacity(capacity),
+            missing: Vec::with_capacity(capacity.div_ceil(64)),
+        }
+    }
+
+    /// Appends a row; `None` is missing.
+    pub fn push(&mut self, value: Option<f64>) {
+        let row = self.values.len();
+        if row.is_multiple_of(64) {
+            self.missing.push(0);
+        }
+        match value {
+            Some(v) => self.values.push(v),
+            None => {
+                self.values.push(0.0);
+                self.missing[row / 64] |= 1 << (row % 64);
+            }
+        }
+    }
+
+    /// Makes room for `additional` more rows.
+    pub fn reserve(&mut self, additional: usize) {
+        self.values.reserve(additional);
+        self.missing.reserve(
+            (self.values.len() + additional)
+                .div_ceil(64)
+                .saturating_sub(self.missing.len()),
+        );
+    }
+
+    /// Appends `count` missing rows.
+    pub fn push_missing(&mut self, count: usize) {
+        for _ in 0..count {
+            self.push(None);
+        }
+    }
+
+    /// Rows allocated for.
+    pub fn capacity(&self) -> usize {
+        self.values.capacity()
+    }
+
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    /// Whether there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// Row `row`, `None` when missing or out of range.
+    pub fn get(&self, row: usize) -> Option<f64> {
+        let missing = self
+            .missing
+            .get(row / 64)
+            .is_none_or(|word| word & (1 << (row % 64)) != 0);
+        if missing {
+            None
+        } else {
+            self.values.get(row).copied()
+        }
+    }
+
+    /// The rows in order; `None` is missing.
+    pub fn iter(&self) -> impl Iterator<Item = Option<f64>> + '_ {
+        (0..self.values.len()).map(|row| self.get(row))
+    }
+
+    /// Frees unused capacity (after reading, when the final size is known).
+    pub fn shrink_to_fit(&mut self) {
+        self.values.shrink_to_fit();
+        self.missing.shrink_to_fit();
+    }
+}
+
+impl fmt::Debug for NumericValues {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl PartialEq for NumericValues {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len()
+            && self
+                .iter()
+                .zip(other.iter())
+                .all(|(a, b)| a == b || (a.is_some_and(f64::is_nan) && b.is_some_and(f64::is_nan)))
+    }
+}
+
+impl FromIterator<Option<f64>> for NumericValues {
+    fn from_iter<I: IntoIterator<Item = Option<f64>>>(iter: I) -> Self {
+        let iter = iter.into_iter();
+        let mut values = NumericValues::with_capacity(iter.size_hint().0);
+        iter.for_each(|v| values.push(v));
+        values
+    }
+}
+
+impl From<Vec<Option<f64>>> for NumericValues {
+    fn from(values: Vec<Option<f64>>) -> Self {
+        values.into_iter().collect()
+    }
+}
+
 /// One side's values of one column, as read: `None` is a missing value.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ColumnData {
     /// Numbers; NaN and infinities are kept here and dropped (and counted) when cleaned.
-    Numeric(Vec<Option<f64>>),
+    Numeric(NumericValues),
     /// Categories as interned codes into `labels`; `None` is missing.
     Categorical {
         /// Distinct labels; a code is an index into this list.
@@ -100,14 +220,23 @@ pub struct NumericSample {
 impl NumericSample {
     /// Cleans raw values: drops missing, NaN and ±inf (counting each), sorts the rest.
     pub fn from_raw(values: &[Option<f64>]) -> Self {
-        let mut sorted = Vec::with_capacity(values.len());
+        Self::from_rows(values.iter().copied(), values.len())
+    }
+
+    /// Cleans a column as read (see [`NumericSample::from_raw`]).
+    pub fn from_column(values: &NumericValues) -> Self {
+        Self::from_rows(values.iter(), values.len())
+    }
+
+    fn from_rows(rows: impl Iterator<Item = Option<f64>>, n_rows: usize) -> Self {
+        let mut sorted = Vec::with_capacity(n_rows);
         let (mut n_missing, mut n_non_finite) = (0, 0);
-        for value in values {
+        for value in rows {
             match value {
                 None => n_missing += 1,
                 Some(v) if !v.is_finite() => n_non_finite += 1,
                 // -0.0 and 0.0 are one value, as in pandas' value counts
-                Some(v) => sorted.push(if *v == 0.0 { 0.0 } else { *v }),
+                Some(v) => sorted.push(if v == 0.0 { 0.0 } else { v }),
             }
         }
         sorted.sort_unstable_by(f64::total_cmp);
@@ -240,6 +369,24 @@ mod tests {
         ]);
         assert_eq!(sample.sorted(), &[0.0, 1.0, 2.0]);
         assert_eq!((sample.n_missing, sample.n_non_finite), (1, 2));
+    }
+
+    #[test]
+    fn numeric_values_keep_missing_rows_in_a_bitmap() {
+        let raw = vec![Some(1.5), None, Some(f64::NAN), None];
+        let values: NumericValues = (0..200).flat_map(|_| raw.clone()).collect();
+        assert_eq!(values.len(), 800);
+        assert_eq!(
+            (values.get(0), values.get(1), values.get(797)),
+            (Some(1.5), None, None)
+        );
+        assert!(values.get(798).is_some_and(f64::is_nan));
+        assert_eq!(values.get(800), None);
+        let sample = NumericSample::from_column(&values);
+        assert_eq!(
+            (sample.len(), sample.n_missing, sample.n_non_finite),
+            (200, 400, 200)
+        );
     }
 
     #[test]

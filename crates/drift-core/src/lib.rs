@@ -40,7 +40,7 @@ pub mod special;
 pub mod stattest;
 pub mod summary;
 
-pub use column::{CategoricalSample, ColumnData, ColumnKind, NumericSample};
+pub use column::{CategoricalSample, ColumnData, ColumnKind, NumericSample, NumericValues};
 pub use correction::Correction;
 pub use error::{DriftError, TestError};
 pub use report::{

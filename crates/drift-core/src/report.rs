@@ -172,8 +172,8 @@ impl Cleaned {
 fn clean(name: &str, reference: &ColumnData, current: &ColumnData) -> Result<Cleaned, DriftError> {
     match (reference, current) {
         (ColumnData::Numeric(r), ColumnData::Numeric(c)) => Ok(Cleaned::Numeric(
-            NumericSample::from_raw(r),
-            NumericSample::from_raw(c),
+            NumericSample::from_column(r),
+            NumericSample::from_column(c),
         )),
         (
             ColumnData::Categorical {
@@ -557,7 +557,7 @@ mod tests {
         let current = [
             NamedColumn {
                 name: "a".into(),
-                data: ColumnData::Numeric(vec![None, Some(f64::NAN)]),
+                data: ColumnData::Numeric(vec![None, Some(f64::NAN)].into()),
             },
             numeric("b", [1.0, 2.0]),
         ];

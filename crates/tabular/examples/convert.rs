@@ -76,7 +76,7 @@ fn convert(input: &Path, output: &Path) -> Result<(), Error> {
 /// The text of row `row` of a column, `None` when missing.
 fn cell(data: &ColumnData, row: usize) -> Option<String> {
     match data {
-        ColumnData::Numeric(values) => values[row].map(|v| v.to_string()),
+        ColumnData::Numeric(values) => values.get(row).map(|v| v.to_string()),
         ColumnData::Categorical { labels, codes } => codes[row].map(|c| labels[c as usize].clone()),
     }
 }
@@ -108,7 +108,7 @@ fn write_jsonl(table: &Table, out: &mut dyn Write) -> Result<(), Error> {
         let mut line = String::from("{");
         for (i, column) in table.columns.iter().enumerate() {
             let value = match &column.data {
-                ColumnData::Numeric(values) => match values[row] {
+                ColumnData::Numeric(values) => match values.get(row) {
                     Some(v) if v.is_finite() => serde_json::json!(v),
                     Some(v) => serde_json::json!(v.to_string()),
                     None => serde_json::Value::Null,
@@ -135,7 +135,9 @@ fn write_parquet(table: &Table, out: impl Write + Send) -> Result<(), Error> {
         match &column.data {
             ColumnData::Numeric(values) => {
                 fields.push(Field::new(&column.name, DataType::Float64, true));
-                arrays.push(Arc::new(Float64Array::from(values.clone())));
+                arrays.push(Arc::new(Float64Array::from(
+                    values.iter().collect::<Vec<_>>(),
+                )));
             }
             ColumnData::Categorical { labels, codes } => {
                 fields.push(Field::new(&column.name, DataType::Utf8, true));

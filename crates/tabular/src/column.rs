@@ -2,7 +2,7 @@
 
 use std::hash::{BuildHasher, Hasher};
 
-use drift_core::ColumnData;
+use drift_core::{ColumnData, NumericValues};
 
 use crate::error::excerpt;
 
@@ -108,7 +108,7 @@ pub(crate) struct ColumnBuilder {
 }
 
 enum Values {
-    Numeric(Vec<Option<f64>>),
+    Numeric(NumericValues),
     Categorical {
         interner: Interner,
         codes: Vec<Option<u32>>,
@@ -123,7 +123,7 @@ impl ColumnBuilder {
                 interner: Interner::default(),
                 codes: Vec::new(),
             },
-            Forced::Auto | Forced::Numeric => Values::Numeric(Vec::new()),
+            Forced::Auto | Forced::Numeric => Values::Numeric(NumericValues::default()),
         };
         ColumnBuilder { forced, values }
     }
@@ -155,7 +155,7 @@ impl ColumnBuilder {
     /// `count` missing values (a JSON key first seen late).
     pub(crate) fn push_missing_n(&mut self, count: usize) {
         match &mut self.values {
-            Values::Numeric(values) => values.resize(values.len() + count, None),
+            Values::Numeric(values) => values.push_missing(count),
             Values::Categorical { codes, .. } => codes.resize(codes.len() + count, None),
         }
     }
@@ -254,7 +254,7 @@ impl ColumnBuilder {
             let mut codes = Vec::with_capacity(values.capacity());
             for value in values.iter() {
                 codes.push(match value {
-                    Some(value) => Some(interner.code(&number_label(*value))?),
+                    Some(value) => Some(interner.code(&number_label(value))?),
                     None => None,
                 });
             }
@@ -488,11 +488,14 @@ mod tests {
             panic!("numeric expected")
         };
         assert_eq!(values.len(), 7);
-        assert_eq!(values[0], Some(1.0));
-        assert!(values[1].is_some_and(f64::is_nan));
-        assert_eq!(values[2], Some(f64::NEG_INFINITY));
-        assert_eq!(&values[3..6], &[None, None, None]);
-        assert_eq!(values[6], Some(25.0));
+        assert_eq!(values.get(0), Some(1.0));
+        assert!(values.get(1).is_some_and(f64::is_nan));
+        assert_eq!(values.get(2), Some(f64::NEG_INFINITY));
+        assert_eq!(
+            [values.get(3), values.get(4), values.get(5)],
+            [None, None, None]
+        );
+        assert_eq!(values.get(6), Some(25.0));
 
         let mut column = ColumnBuilder::new(Forced::Auto);
         for text in ["1", "", "2.50", "x", "1"] {
@@ -525,7 +528,7 @@ mod tests {
         column.push_label("2").expect("a string that parses");
         assert_eq!(
             column.finish(),
-            ColumnData::Numeric(vec![Some(1.0), None, Some(2.0)])
+            ColumnData::Numeric(vec![Some(1.0), None, Some(2.0)].into())
         );
     }
 

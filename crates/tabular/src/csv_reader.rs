@@ -547,7 +547,7 @@ mod tests {
         assert_eq!(table.rows, 3);
         assert_eq!(
             table.columns[0].data,
-            ColumnData::Numeric(vec![Some(1.0), Some(2.5), None])
+            ColumnData::Numeric(vec![Some(1.0), Some(2.5), None].into())
         );
         assert_eq!(
             table.columns[1].data,
@@ -555,7 +555,7 @@ mod tests {
         );
         assert_eq!(
             table.columns[2].data,
-            ColumnData::Numeric(vec![None, None, Some(3.0)])
+            ColumnData::Numeric(vec![None, None, Some(3.0)].into())
         );
     }
 
@@ -700,7 +700,10 @@ mod tests {
     #[test]
     fn an_all_missing_column_is_read() {
         let table = read("a,b\n1,\n2,NA\n").expect("table");
-        assert_eq!(table.columns[1].data, ColumnData::Numeric(vec![None, None]));
+        assert_eq!(
+            table.columns[1].data,
+            ColumnData::Numeric(vec![None, None].into())
+        );
     }
 
     #[test]

@@ -471,11 +471,11 @@ mod tests {
         assert_eq!(names, ["id", "features.age", "features.plan", "ok", "late"]);
         assert_eq!(
             table.columns[0].data,
-            ColumnData::Numeric(vec![Some(1.0), Some(2.0), None])
+            ColumnData::Numeric(vec![Some(1.0), Some(2.0), None].into())
         );
         assert_eq!(
             table.columns[1].data,
-            ColumnData::Numeric(vec![Some(31.0), None, None])
+            ColumnData::Numeric(vec![Some(31.0), None, None].into())
         );
         assert_eq!(
             table.columns[2].data,
@@ -487,7 +487,7 @@ mod tests {
         );
         assert_eq!(
             table.columns[4].data,
-            ColumnData::Numeric(vec![None, Some(3.0), Some(4.5)])
+            ColumnData::Numeric(vec![None, Some(3.0), Some(4.5)].into())
         );
     }
 
@@ -520,7 +520,7 @@ mod tests {
         assert_eq!(table.columns[0].name, "n");
         assert_eq!(
             table.columns[0].data,
-            ColumnData::Numeric(vec![Some(2.0), Some(3.0)])
+            ColumnData::Numeric(vec![Some(2.0), Some(3.0)].into())
         );
         assert_eq!(
             table.columns[1].data,

@@ -499,15 +499,15 @@ mod tests {
         };
         assert_eq!(
             data("i"),
-            &ColumnData::Numeric(vec![Some(1.0), None, Some(3.0)])
+            &ColumnData::Numeric(vec![Some(1.0), None, Some(3.0)].into())
         );
         let ColumnData::Numeric(f) = data("f") else {
             panic!("numeric")
         };
-        assert!(f[1].is_some_and(f64::is_nan));
+        assert!(f.get(1).is_some_and(f64::is_nan));
         assert_eq!(
             data("d"),
-            &ColumnData::Numeric(vec![Some(123.45), Some(-0.05), None])
+            &ColumnData::Numeric(vec![Some(123.45), Some(-0.05), None].into())
         );
         assert_eq!(
             data("s"),
@@ -527,11 +527,11 @@ mod tests {
         );
         assert_eq!(
             data("date"),
-            &ColumnData::Numeric(vec![Some(0.0), Some(86_400.0), Some(172_800.0)])
+            &ColumnData::Numeric(vec![Some(0.0), Some(86_400.0), Some(172_800.0)].into())
         );
         assert_eq!(
             data("ts"),
-            &ColumnData::Numeric(vec![Some(1.5), Some(0.0), Some(-1.0)])
+            &ColumnData::Numeric(vec![Some(1.5), Some(0.0), Some(-1.0)].into())
         );
     }
 
@@ -556,7 +556,7 @@ mod tests {
         assert_eq!(table.columns[0].name, "c");
         assert_eq!(
             table.columns[0].data,
-            ColumnData::Numeric(vec![Some(3.0), Some(4.0), None])
+            ColumnData::Numeric(vec![Some(3.0), Some(4.0), None].into())
         );
         assert_eq!(
             table.columns[1].data,

@@ -162,7 +162,7 @@ mod tests {
             rows: 2,
             columns: vec![NamedColumn {
                 name: "a".into(),
-                data: ColumnData::Numeric(vec![Some(1.0), None]),
+                data: ColumnData::Numeric(vec![Some(1.0), None].into()),
             }],
         };
         let mut current = Table {
