@@ -239,7 +239,7 @@ impl NumericSample {
                 Some(v) => sorted.push(if v == 0.0 { 0.0 } else { v }),
             }
         }
-        sorted.sort_unstable_by(f64::total_cmp);
+        sort_finite(&mut sorted);
         NumericSample {
             sorted,
             n_missing,
@@ -345,6 +345,27 @@ impl CategoricalSample {
     }
 }
 
+/// Sorts finite values ascending through order-preserving `u64` keys: the `clean_numeric`
+/// bench cleans 1M values in 34 ms with `sort_unstable_by(f64::total_cmp)` and in 29 ms this
+/// way (an 8-pass byte radix sort took 38 ms: normal data changes every byte).
+fn sort_finite(values: &mut [f64]) {
+    // flip all bits of negatives, only the sign bit of positives: unsigned order = numeric order
+    let to_key = |v: f64| {
+        let bits = v.to_bits();
+        if bits >> 63 == 1 {
+            !bits
+        } else {
+            bits | (1 << 63)
+        }
+    };
+    let from_key = |k: u64| f64::from_bits(if k >> 63 == 1 { k & !(1 << 63) } else { !k });
+    let mut keys: Vec<u64> = values.iter().map(|&v| to_key(v)).collect();
+    keys.sort_unstable();
+    for (value, key) in values.iter_mut().zip(keys) {
+        *value = from_key(key);
+    }
+}
+
 /// Number of runs of equal values in a sorted slice (its distinct count).
 pub(crate) fn count_runs(sorted: &[f64]) -> usize {
     if sorted.is_empty() {
@@ -386,6 +407,46 @@ mod tests {
         assert_eq!(
             (sample.len(), sample.n_missing, sample.n_non_finite),
             (200, 400, 200)
+        );
+    }
+
+    #[test]
+    fn key_sort_orders_like_total_cmp() {
+        let mut values = vec![
+            3.5,
+            -0.0,
+            0.0,
+            -1e300,
+            1e-310,
+            -2.5,
+            f64::MAX,
+            f64::MIN,
+            7.0,
+            -1e-310,
+        ];
+        let mut expected = values.clone();
+        expected.sort_by(f64::total_cmp);
+        sort_finite(&mut values);
+        assert_eq!(
+            values.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+            expected.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+        );
+        // a larger mix: ties, signs, zeros of both signs, subnormals
+        let mut rng = crate::rng::SeededRng::new(5);
+        let mut values: Vec<f64> = (0..20_000)
+            .map(|i| match i % 4 {
+                0 => (rng.uniform() - 0.5) * 1e6,
+                1 => f64::from((rng.below(50) as i32) - 25),
+                2 => -0.0,
+                _ => rng.uniform() * 1e-300,
+            })
+            .collect();
+        let mut expected = values.clone();
+        expected.sort_by(f64::total_cmp);
+        sort_finite(&mut values);
+        assert_eq!(
+            values.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+            expected.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
         );
     }
 
