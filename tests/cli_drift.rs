@@ -344,3 +344,50 @@ fn example_report_matches_evidently_column_by_column() {
         expected["dataset"]["share_of_drifted_columns"]
     );
 }
+
+#[test]
+fn progress_bar_shows_on_a_terminal_and_not_in_a_pipe() {
+    // util-linux `script` runs the command on a pseudo-terminal, as a user's shell would
+    let dir = scratch("progress_bar");
+    let mut text = String::from("a,b\n");
+    for i in 0..1_400_000u32 {
+        text.push_str(&format!("{},{}\n", i % 997, i % 13));
+    }
+    let big = write(&dir, "big.csv", &text);
+    assert!(
+        text.len() > 8 << 20,
+        "the file must pass the bar's 8 MiB floor"
+    );
+    let binary = assert_cmd::cargo::cargo_bin("monitor");
+    let _ = monitor(); // builds the binary
+    let command = format!(
+        "{} drift --format json --output {} --reference {} --current {}",
+        binary.display(),
+        dir.join("report.json").display(),
+        big.display(),
+        big.display()
+    );
+    let output = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .output()
+        .expect("running util-linux script");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let terminal = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        terminal.contains("reading ["),
+        "no progress bar on the terminal: {terminal:?}"
+    );
+    // through a pipe (this process's stderr is not a terminal): no bar
+    let piped = monitor()
+        .args(["drift", "--format", "json", "--reference"])
+        .arg(&big)
+        .arg("--current")
+        .arg(&big)
+        .output()
+        .expect("run");
+    assert!(!String::from_utf8_lossy(&piped.stderr).contains("reading ["));
+}
