@@ -265,6 +265,26 @@ fn an_all_missing_column_is_read_and_reported_not_refused() {
     assert_eq!(columns.len(), 2, "{report}");
     assert_eq!(columns[1]["name"], "b");
     assert!(columns[1]["error"].is_string(), "{report}");
+
+    // when it is the only column there is nothing to report: exit 2, no output file
+    let only = write(&dir, "only.csv", "b\nNA\n\nnull\n");
+    let out = dir.join("report.json");
+    let output = monitor()
+        .args(["drift", "--format", "json", "--output"])
+        .arg(&out)
+        .arg("--reference")
+        .arg(&only)
+        .arg("--current")
+        .arg(&only)
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("no column could be tested") && stderr.contains("column \"b\""),
+        "{stderr}"
+    );
+    assert!(!out.exists());
 }
 
 #[test]
