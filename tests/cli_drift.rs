@@ -2,46 +2,9 @@
 
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use serde_json::Value;
 
-/// The `monitor` binary, built fresh from this workspace once per test run (a no-op under
-/// `cargo test --workspace`, which has built it already; needed under `cargo test -p tests`).
-fn monitor() -> Command {
-    static BUILD: std::sync::Once = std::sync::Once::new();
-    BUILD.call_once(|| {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = std::process::Command::new(cargo)
-            .args(["build", "--quiet", "-p", "monitor-cli", "--bin", "monitor"])
-            .status()
-            .expect("running cargo build");
-        assert!(status.success(), "building monitor failed");
-    });
-    Command::cargo_bin("monitor").expect("the monitor binary is built")
-}
-
-fn examples() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples")
-}
-
-/// A fresh directory under the target dir for one test's files.
-fn scratch(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("creating a scratch dir");
-    dir
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::write(&path, text).expect("writing a test file");
-    path
-}
-
-fn json_of(output: &[u8]) -> Value {
-    serde_json::from_slice(output)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(output)))
-}
+use crate::support::{examples, json_of, monitor, scratch, write};
 
 #[test]
 fn example_data_gives_a_schema_v1_report() {
@@ -103,12 +66,12 @@ fn fail_on_drift_exits_one_only_on_drift() {
     let same = write(
         &dir,
         "same.csv",
-        &(0..100).fold("x\n".to_owned(), |s, i| s + &format!("{i}\n")),
+        (0..100).fold("x\n".to_owned(), |s, i| s + &format!("{i}\n")),
     );
     let shifted = write(
         &dir,
         "shifted.csv",
-        &(0..100).fold("x\n".to_owned(), |s, i| s + &format!("{}\n", i + 80)),
+        (0..100).fold("x\n".to_owned(), |s, i| s + &format!("{}\n", i + 80)),
     );
     monitor()
         .args(["drift", "--fail-on-drift", "--reference"])
@@ -140,14 +103,14 @@ fn a_named_test_and_categorical_override_are_honoured() {
     let reference = write(
         &dir,
         "r.csv",
-        &(0..300).fold("code,v\n".to_owned(), |s, i| {
+        (0..300).fold("code,v\n".to_owned(), |s, i| {
             s + &format!("{},{}\n", i % 3, i % 7)
         }),
     );
     let current = write(
         &dir,
         "c.csv",
-        &(0..300).fold("code,v\n".to_owned(), |s, i| {
+        (0..300).fold("code,v\n".to_owned(), |s, i| {
             s + &format!("{},{}\n", (i % 4).min(2), i % 7)
         }),
     );

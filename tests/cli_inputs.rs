@@ -3,23 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use serde_json::Value;
 
-/// The `monitor` binary, built fresh from this workspace once per test run (a no-op under
-/// `cargo test --workspace`, which has built it already; needed under `cargo test -p tests`).
-fn monitor() -> Command {
-    static BUILD: std::sync::Once = std::sync::Once::new();
-    BUILD.call_once(|| {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = std::process::Command::new(cargo)
-            .args(["build", "--quiet", "-p", "monitor-cli", "--bin", "monitor"])
-            .status()
-            .expect("running cargo build");
-        assert!(status.success(), "building monitor failed");
-    });
-    Command::cargo_bin("monitor").expect("the monitor binary is built")
-}
+use crate::support::{json_of, monitor, write};
 
 /// The `convert` example of `tabular` (CSV to gzip, JSON Lines or Parquet), built once;
 /// its path comes from cargo's own report of the build.
@@ -70,21 +56,7 @@ fn convert(input: &Path, output: &Path) {
 
 /// A fresh directory under the target dir for one test's files.
 fn scratch(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("inputs_{name}"));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("creating a scratch dir");
-    dir
-}
-
-fn write(dir: &Path, name: &str, bytes: impl AsRef<[u8]>) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::write(&path, bytes).expect("writing a test file");
-    path
-}
-
-fn json_of(output: &[u8]) -> Value {
-    serde_json::from_slice(output)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(output)))
+    crate::support::scratch(&format!("inputs_{name}"))
 }
 
 /// Runs `monitor drift --format json` with `extra` flags; the report, asserting exit 0.

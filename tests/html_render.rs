@@ -5,40 +5,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Command as Process, Stdio};
 use std::time::{Duration, Instant};
 
-use assert_cmd::Command;
+use crate::support::{examples, monitor, scratch};
 
 /// Where Debian's chromium package puts the browser; `cargo xtask test` installs it.
 const CHROMIUM: &str = "/usr/bin/chromium";
 
 /// How long one Chromium run may take before the test gives up on it.
 const CHROMIUM_DEADLINE: Duration = Duration::from_secs(90);
-
-/// The `monitor` binary, built fresh from this workspace once per test run (a no-op under
-/// `cargo test --workspace`, which has built it already; needed under `cargo test -p tests`).
-fn monitor() -> Command {
-    static BUILD: std::sync::Once = std::sync::Once::new();
-    BUILD.call_once(|| {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = std::process::Command::new(cargo)
-            .args(["build", "--quiet", "-p", "monitor-cli", "--bin", "monitor"])
-            .status()
-            .expect("running cargo build");
-        assert!(status.success(), "building monitor failed");
-    });
-    Command::cargo_bin("monitor").expect("the monitor binary is built")
-}
-
-fn examples() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples")
-}
-
-/// A fresh directory under the target dir for one test's files.
-fn scratch(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("creating a scratch dir");
-    dir
-}
 
 /// The browser, or a failure that says how to get it: this test never skips.
 fn chromium() -> PathBuf {

@@ -3,4 +3,5 @@
 mod cli_drift;
 mod cli_inputs;
 mod html_render;
+mod support;
 mod tidy;
