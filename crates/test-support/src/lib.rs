@@ -52,3 +52,48 @@ pub fn load_reference(name: &str) -> serde_json::Value {
         .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("parsing {}: {e}", path.display()))
 }
+
+/// A number from a reference file: a JSON number, or `"nan"`, `"inf"`, `"-inf"` for the
+/// values JSON cannot hold.
+///
+/// # Panics
+/// On anything else: the reference file is malformed.
+pub fn number(value: &serde_json::Value) -> f64 {
+    match value {
+        serde_json::Value::String(s) => match s.as_str() {
+            "nan" => f64::NAN,
+            "inf" => f64::INFINITY,
+            "-inf" => f64::NEG_INFINITY,
+            other => panic!("unexpected number string {other:?}"),
+        },
+        other => other
+            .as_f64()
+            .unwrap_or_else(|| panic!("expected a number, got {other}")),
+    }
+}
+
+/// A list of numbers from a reference file (see [`number`]).
+///
+/// # Panics
+/// When `value` is not a list of numbers.
+pub fn numbers(value: &serde_json::Value) -> Vec<f64> {
+    value
+        .as_array()
+        .unwrap_or_else(|| panic!("expected a list, got {value}"))
+        .iter()
+        .map(number)
+        .collect()
+}
+
+/// [`numbers`], sorted ascending (the tests' inputs are sorted samples).
+pub fn sorted_numbers(value: &serde_json::Value) -> Vec<f64> {
+    let mut values = numbers(value);
+    values.sort_by(f64::total_cmp);
+    values
+}
+
+/// `values` sorted ascending (total order).
+pub fn sorted(mut values: Vec<f64>) -> Vec<f64> {
+    values.sort_by(f64::total_cmp);
+    values
+}

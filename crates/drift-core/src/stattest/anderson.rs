@@ -334,23 +334,12 @@ fn pairwise_block(n: usize, next: &mut impl FnMut() -> f64) -> f64 {
 mod tests {
     use super::*;
     use serde_json::Value;
-    use test_support::{assert_close, load_reference, relative_difference};
+    use test_support::{
+        assert_close, load_reference, numbers, relative_difference, sorted, sorted_numbers,
+    };
 
     fn reference() -> Value {
         load_reference("scipy_cvm_anderson.json")
-    }
-
-    fn floats(v: &Value) -> Vec<f64> {
-        v.as_array()
-            .expect("array")
-            .iter()
-            .map(|x| x.as_f64().expect("number"))
-            .collect()
-    }
-
-    fn sorted(mut v: Vec<f64>) -> Vec<f64> {
-        v.sort_by(f64::total_cmp);
-        v
     }
 
     #[test]
@@ -360,8 +349,8 @@ mod tests {
         let (mut worst_stat, mut worst_p) = (0.0f64, 0.0f64);
         for case in cases {
             let name = case["name"].as_str().expect("name");
-            let x = sorted(floats(&case["x"]));
-            let y = sorted(floats(&case["y"]));
+            let x = sorted_numbers(&case["x"]);
+            let y = sorted_numbers(&case["y"]);
             let expected = &case["anderson"];
             if expected.is_null() {
                 continue; // scipy raised (listed in anderson_errors)
@@ -433,11 +422,11 @@ mod tests {
     #[test]
     fn polyfit_matches_numpy() {
         let reference = reference();
-        let expected = floats(&reference["anderson_polyfit"]);
+        let expected = numbers(&reference["anderson_polyfit"]);
         for (got, want) in log_significance_fit().iter().zip(&expected) {
             assert_close(*got, *want, 1e-12, 0.0, "polyfit coefficient");
         }
-        let critical = floats(&reference["anderson_critical"]);
+        let critical = numbers(&reference["anderson_critical"]);
         for (got, want) in critical_values().iter().zip(&critical) {
             // serde_json without its `float_roundtrip` feature may misread the last bit
             // (1.9609999999999999 comes back as 1.961), hence one ulp of slack
@@ -462,8 +451,8 @@ mod tests {
     fn scipy_errors_are_test_errors() {
         let reference = reference();
         for case in reference["anderson_errors"].as_array().expect("errors") {
-            let x = sorted(floats(&case["x"]));
-            let y = sorted(floats(&case["y"]));
+            let x = sorted_numbers(&case["x"]);
+            let y = sorted_numbers(&case["y"]);
             assert!(
                 anderson_ksamp(&x, &y).is_err(),
                 "scipy raises {} on {x:?} / {y:?}",

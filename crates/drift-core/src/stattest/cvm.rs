@@ -390,23 +390,10 @@ fn binomial(n: usize, k: usize) -> u128 {
 mod tests {
     use super::*;
     use serde_json::Value;
-    use test_support::{assert_close, load_reference, relative_difference};
+    use test_support::{assert_close, load_reference, relative_difference, sorted, sorted_numbers};
 
     fn reference() -> Value {
         load_reference("scipy_cvm_anderson.json")
-    }
-
-    fn floats(v: &Value) -> Vec<f64> {
-        v.as_array()
-            .expect("array")
-            .iter()
-            .map(|x| x.as_f64().expect("number"))
-            .collect()
-    }
-
-    fn sorted(mut v: Vec<f64>) -> Vec<f64> {
-        v.sort_by(f64::total_cmp);
-        v
     }
 
     #[test]
@@ -416,8 +403,8 @@ mod tests {
         let (mut worst_stat, mut worst_p) = (0.0f64, 0.0f64);
         for case in cases {
             let name = case["name"].as_str().expect("name");
-            let x = sorted(floats(&case["x"]));
-            let y = sorted(floats(&case["y"]));
+            let x = sorted_numbers(&case["x"]);
+            let y = sorted_numbers(&case["y"]);
             let cvm = &case["cvm"];
             if cvm.is_null() {
                 continue;

@@ -277,24 +277,8 @@ fn symmetric_eigen(mut a: [[f64; 4]; 4]) -> ([f64; 4], [[f64; 4]; 4]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::Value;
-    use test_support::{assert_close, load_reference, relative_difference};
 
-    fn num(v: &Value) -> f64 {
-        match v {
-            Value::String(s) => match s.as_str() {
-                "nan" => f64::NAN,
-                "inf" => f64::INFINITY,
-                "-inf" => f64::NEG_INFINITY,
-                other => panic!("unexpected number string {other}"),
-            },
-            other => other.as_f64().expect("a number"),
-        }
-    }
-
-    fn sample(v: &Value) -> Vec<f64> {
-        v.as_array().expect("an array").iter().map(num).collect()
-    }
+    use test_support::{assert_close, load_reference, number, numbers, relative_difference};
 
     #[test]
     #[allow(clippy::print_stderr)] // reports the measured agreement with scipy (--nocapture)
@@ -304,7 +288,7 @@ mod tests {
         let mut compared = 0;
         for case in reference["cases"].as_array().expect("cases") {
             let name = case["name"].as_str().expect("name");
-            let (x, y) = (sample(&case["x"]), sample(&case["y"]));
+            let (x, y) = (numbers(&case["x"]), numbers(&case["y"]));
             let expected = &case["es"];
             let result = epps_singleton_2samp(&x, &y);
             match expected["error"].as_str() {
@@ -326,7 +310,7 @@ mod tests {
                 Some(other) => panic!("{name}: unknown error kind {other}"),
                 None if expected["rank"].as_u64() == Some(0) => {
                     // scipy: W = 0 and a NaN p-value on zero degrees of freedom
-                    assert!(num(&expected["p_value"]).is_nan(), "{name}");
+                    assert!(number(&expected["p_value"]).is_nan(), "{name}");
                     assert!(
                         matches!(result, Err(TestError::Singular(_))),
                         "{name}: {result:?}"
@@ -334,7 +318,7 @@ mod tests {
                 }
                 None => {
                     let result = result.unwrap_or_else(|e| panic!("{name}: {e}"));
-                    let (stat, p) = (num(&expected["statistic"]), num(&expected["p_value"]));
+                    let (stat, p) = (number(&expected["statistic"]), number(&expected["p_value"]));
                     assert_close(
                         result.statistic,
                         stat,
@@ -364,7 +348,7 @@ mod tests {
             let Some(expected_rank) = case["es"]["rank"].as_u64() else {
                 continue;
             };
-            let (x, y) = (sample(&case["x"]), sample(&case["y"]));
+            let (x, y) = (numbers(&case["x"]), numbers(&case["y"]));
             let pooled = merge_sorted(&x, &y);
             let iqr = quantile_linear(&pooled, 0.75) - quantile_linear(&pooled, 0.25);
             let ts = [T[0] / (iqr / 2.0), T[1] / (iqr / 2.0)];

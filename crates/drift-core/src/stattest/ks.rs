@@ -886,21 +886,8 @@ impl NeumaierSum {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::Value;
-    use test_support::{assert_close, load_reference, relative_difference};
 
-    fn floats(v: &Value) -> Vec<f64> {
-        v.as_array()
-            .expect("array")
-            .iter()
-            .map(|e| e.as_f64().expect("number"))
-            .collect()
-    }
-
-    fn sorted(mut v: Vec<f64>) -> Vec<f64> {
-        v.sort_by(f64::total_cmp);
-        v
-    }
+    use test_support::{assert_close, load_reference, relative_difference, sorted, sorted_numbers};
 
     /// Largest relative difference seen, for the bounds asserted at the end of a test.
     #[derive(Default)]
@@ -919,8 +906,8 @@ mod tests {
             (Worst::default(), Worst::default(), Worst::default());
         for case in reference["cases"].as_array().expect("cases") {
             let name = case["name"].as_str().expect("name");
-            let x = sorted(floats(&case["x"]));
-            let y = sorted(floats(&case["y"]));
+            let x = sorted_numbers(&case["x"]);
+            let y = sorted_numbers(&case["y"]);
             let expected_stat = case["statistic"].as_f64().expect("statistic");
             let expected_p = case["p_value"].as_f64().expect("p_value");
             let expected_method = match case["method"].as_str().expect("method") {

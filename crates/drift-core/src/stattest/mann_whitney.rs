@@ -167,24 +167,8 @@ fn binomial(a: usize, b: usize) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::Value;
-    use test_support::{assert_close, load_reference, relative_difference};
 
-    fn num(v: &Value) -> f64 {
-        match v {
-            Value::String(s) => match s.as_str() {
-                "nan" => f64::NAN,
-                "inf" => f64::INFINITY,
-                "-inf" => f64::NEG_INFINITY,
-                other => panic!("unexpected number string {other}"),
-            },
-            other => other.as_f64().expect("a number"),
-        }
-    }
-
-    fn sample(v: &Value) -> Vec<f64> {
-        v.as_array().expect("an array").iter().map(num).collect()
-    }
+    use test_support::{assert_close, load_reference, number, numbers, relative_difference};
 
     #[test]
     #[allow(clippy::print_stderr)] // reports the measured agreement with scipy (--nocapture)
@@ -193,14 +177,14 @@ mod tests {
         let (mut worst_stat, mut worst_p) = (0.0f64, 0.0f64);
         for case in reference["cases"].as_array().expect("cases") {
             let name = case["name"].as_str().expect("name");
-            let (x, y) = (sample(&case["x"]), sample(&case["y"]));
+            let (x, y) = (numbers(&case["x"]), numbers(&case["y"]));
             for (key, alternative) in [
                 ("two-sided", Alternative::TwoSided),
                 ("less", Alternative::Less),
                 ("greater", Alternative::Greater),
             ] {
                 let expected = &case["mwu"][key];
-                let (stat, p) = (num(&expected["statistic"]), num(&expected["p_value"]));
+                let (stat, p) = (number(&expected["statistic"]), number(&expected["p_value"]));
                 let result = mann_whitney_u(&x, &y, alternative).expect("valid input");
                 let what = format!("{name} {key}");
                 assert_close(

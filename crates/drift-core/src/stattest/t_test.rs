@@ -100,24 +100,8 @@ pub fn t_test_ind(x: &[f64], y: &[f64]) -> Result<TTestResult, TestError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::Value;
-    use test_support::{assert_close, load_reference, relative_difference};
 
-    fn num(v: &Value) -> f64 {
-        match v {
-            Value::String(s) => match s.as_str() {
-                "nan" => f64::NAN,
-                "inf" => f64::INFINITY,
-                "-inf" => f64::NEG_INFINITY,
-                other => panic!("unexpected number string {other}"),
-            },
-            other => other.as_f64().expect("a number"),
-        }
-    }
-
-    fn sample(v: &Value) -> Vec<f64> {
-        v.as_array().expect("an array").iter().map(num).collect()
-    }
+    use test_support::{assert_close, load_reference, number, numbers, relative_difference};
 
     #[test]
     #[allow(clippy::print_stderr)] // reports the measured agreement with scipy (--nocapture)
@@ -126,9 +110,9 @@ mod tests {
         let (mut worst_stat, mut worst_p, mut worst_exact) = (0.0f64, 0.0f64, 0.0f64);
         for case in reference["cases"].as_array().expect("cases") {
             let name = case["name"].as_str().expect("name");
-            let (x, y) = (sample(&case["x"]), sample(&case["y"]));
+            let (x, y) = (numbers(&case["x"]), numbers(&case["y"]));
             let expected = &case["ttest"];
-            let (stat, p) = (num(&expected["statistic"]), num(&expected["p_value"]));
+            let (stat, p) = (number(&expected["statistic"]), number(&expected["p_value"]));
             if x.len() == 1 && y.len() == 1 {
                 assert!(
                     stat.is_nan() && p.is_nan(),
