@@ -333,6 +333,7 @@ fn pairwise_block(n: usize, next: &mut impl FnMut() -> f64) -> f64 {
 #[allow(clippy::print_stderr)] // the tests report their worst measured agreement
 mod tests {
     use super::*;
+    use crate::stattest::large_samples::large_samples;
     use serde_json::Value;
     use test_support::{
         assert_close, load_reference, numbers, relative_difference, sorted, sorted_numbers,
@@ -375,20 +376,6 @@ mod tests {
             "anderson: {} cases, worst statistic rel {worst_stat:e}, worst p rel {worst_p:e}",
             cases.len()
         );
-    }
-
-    /// The 1M-per-side samples the reference script builds from a formula (values `k / 1024`).
-    fn large_samples(entry: &Value) -> (Vec<f64>, Vec<f64>) {
-        let get = |key: &str| entry[key].as_u64().expect(key);
-        let (n, modulus, shift) = (get("n"), get("modulus"), get("shift_units"));
-        let denominator = get("denominator") as f64;
-        let x = (0..n)
-            .map(|i| ((i * get("mult_x")) % modulus) as f64 / denominator)
-            .collect();
-        let y = (0..n)
-            .map(|i| (((i * get("mult_y") + get("add_y")) % modulus) + shift) as f64 / denominator)
-            .collect();
-        (sorted(x), sorted(y))
     }
 
     #[test]

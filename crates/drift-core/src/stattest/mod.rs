@@ -15,6 +15,8 @@ pub mod epps_singleton;
 pub mod fisher;
 pub mod frequencies;
 pub mod ks;
+#[cfg(test)]
+mod large_samples;
 pub mod mann_whitney;
 pub mod permutation;
 pub mod t_test;
