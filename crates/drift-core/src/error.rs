@@ -117,3 +117,20 @@ pub enum TestError {
     #[error("{0}")]
     Singular(&'static str),
 }
+
+impl TestError {
+    /// `Ok` when both sides hold at least `need` values; otherwise
+    /// [`TestError::TooFewValues`] for the first side short of it (reference first).
+    pub fn require_per_side(
+        reference: usize,
+        current: usize,
+        need: usize,
+    ) -> Result<(), TestError> {
+        for (side, got) in [("reference", reference), ("current", current)] {
+            if got < need {
+                return Err(TestError::TooFewValues { need, side, got });
+            }
+        }
+        Ok(())
+    }
+}

@@ -59,20 +59,7 @@ pub fn anderson_ksamp(x_sorted: &[f64], y_sorted: &[f64]) -> Result<AndersonResu
             "anderson_ksamp needs more than one distinct observation",
         ));
     }
-    if nx == 0 {
-        return Err(TestError::TooFewValues {
-            need: 1,
-            side: "reference",
-            got: 0,
-        });
-    }
-    if ny == 0 {
-        return Err(TestError::TooFewValues {
-            need: 1,
-            side: "current",
-            got: 0,
-        });
-    }
+    TestError::require_per_side(nx, ny, 1)?;
     let n_total = nx + ny;
     if n_total < 3 {
         return Err(TestError::TooFewValues {

@@ -46,20 +46,7 @@ pub struct CvmResult {
 /// "x and y must contain at least two observations").
 pub fn cramer_von_mises_2samp(x_sorted: &[f64], y_sorted: &[f64]) -> Result<CvmResult, TestError> {
     let (nx, ny) = (x_sorted.len(), y_sorted.len());
-    if nx < 2 {
-        return Err(TestError::TooFewValues {
-            need: 2,
-            side: "reference",
-            got: nx,
-        });
-    }
-    if ny < 2 {
-        return Err(TestError::TooFewValues {
-            need: 2,
-            side: "current",
-            got: ny,
-        });
-    }
+    TestError::require_per_side(nx, ny, 2)?;
     let ranks = pooled_ranks(x_sorted, y_sorted);
     // numpy: u = nx * np.sum((rx - arange(1, nx + 1)) ** 2); u += ny * np.sum(...). Each
     // squared deviation is exact (a multiple of 1/4 far below 2^51); the sums are numpy's

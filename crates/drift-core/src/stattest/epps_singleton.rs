@@ -56,15 +56,7 @@ pub fn epps_singleton_2samp(
     x_sorted: &[f64],
     y_sorted: &[f64],
 ) -> Result<EppsSingletonResult, TestError> {
-    for (side, sample) in [("reference", x_sorted), ("current", y_sorted)] {
-        if sample.len() < 5 {
-            return Err(TestError::TooFewValues {
-                need: 5,
-                side,
-                got: sample.len(),
-            });
-        }
-    }
+    TestError::require_per_side(x_sorted.len(), y_sorted.len(), 5)?;
     let pooled = merge_sorted(x_sorted, y_sorted);
     let iqr = quantile_linear(&pooled, 0.75) - quantile_linear(&pooled, 0.25);
     if iqr <= 0.0 {

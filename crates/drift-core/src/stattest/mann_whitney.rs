@@ -51,20 +51,7 @@ pub fn mann_whitney_u(
     y_sorted: &[f64],
     alternative: Alternative,
 ) -> Result<MannWhitneyResult, TestError> {
-    if x_sorted.is_empty() {
-        return Err(TestError::TooFewValues {
-            need: 1,
-            side: "reference",
-            got: 0,
-        });
-    }
-    if y_sorted.is_empty() {
-        return Err(TestError::TooFewValues {
-            need: 1,
-            side: "current",
-            got: 0,
-        });
-    }
+    TestError::require_per_side(x_sorted.len(), y_sorted.len(), 1)?;
     let ranks = pooled_ranks(x_sorted, y_sorted);
     let (n1, n2) = (x_sorted.len(), y_sorted.len());
     let (n1f, n2f) = (n1 as f64, n2 as f64);

@@ -117,15 +117,7 @@ pub fn mmd_test(
     y_values: &[f64],
     options: &PermutationOptions,
 ) -> Result<PermutationResult, TestError> {
-    for (side, sample) in [("reference", x_values), ("current", y_values)] {
-        if sample.len() < 2 {
-            return Err(TestError::TooFewValues {
-                need: 2,
-                side,
-                got: sample.len(),
-            });
-        }
-    }
+    TestError::require_per_side(x_values.len(), y_values.len(), 2)?;
     let mut rng = SeededRng::new(options.seed);
     let cap = options.mmd_max_per_side.max(2);
     let (x, y, subsampled_to) = if x_values.len() > cap || y_values.len() > cap {

@@ -62,20 +62,7 @@ fn shifted_mean_and_sum_of_squares(values: &[f64], shift: f64) -> (f64, f64) {
 /// [`TestError::TooFewValues`] when a side is empty (scipy returns NaN) or when both sides
 /// hold a single value, leaving zero degrees of freedom (scipy returns NaN).
 pub fn t_test_ind(x: &[f64], y: &[f64]) -> Result<TTestResult, TestError> {
-    if x.is_empty() {
-        return Err(TestError::TooFewValues {
-            need: 1,
-            side: "reference",
-            got: 0,
-        });
-    }
-    if y.is_empty() {
-        return Err(TestError::TooFewValues {
-            need: 1,
-            side: "current",
-            got: 0,
-        });
-    }
+    TestError::require_per_side(x.len(), y.len(), 1)?;
     if x.len() == 1 && y.len() == 1 {
         return Err(TestError::TooFewValues {
             need: 2,
