@@ -4,10 +4,10 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::support::{examples, json_of, monitor, scratch, write};
+use crate::support::{assert_succeeded, examples, json_of, monitor, scratch, write};
 
-#[test]
-fn example_data_gives_a_schema_v1_report() {
+/// `monitor drift --format json` on the example data, asserting exit 0.
+fn example_report() -> Value {
     let output = monitor()
         .args(["drift", "--format", "json", "--reference"])
         .arg(examples().join("reference.csv"))
@@ -15,13 +15,13 @@ fn example_data_gives_a_schema_v1_report() {
         .arg(examples().join("current.csv"))
         .output()
         .expect("running monitor");
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "stderr: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let report = json_of(&output.stdout);
+    assert_succeeded(&output);
+    json_of(&output.stdout)
+}
+
+#[test]
+fn example_data_gives_a_schema_v1_report() {
+    let report = example_report();
     assert_eq!(report["schema_version"], 1);
     for field in [
         "reference",
@@ -130,12 +130,7 @@ fn a_named_test_and_categorical_override_are_honoured() {
         .arg(&current)
         .output()
         .expect("running monitor");
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "stderr: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_succeeded(&output);
     let report = json_of(&output.stdout);
     let code = &report["columns"][0];
     assert_eq!(
@@ -258,20 +253,7 @@ fn example_report_matches_evidently_column_by_column() {
     let expected_path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../reference/values/evidently_examples.json");
     let expected = json_of(&std::fs::read(&expected_path).expect("evidently_examples.json"));
-    let output = monitor()
-        .args(["drift", "--format", "json", "--reference"])
-        .arg(examples().join("reference.csv"))
-        .arg("--current")
-        .arg(examples().join("current.csv"))
-        .output()
-        .expect("running monitor");
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "stderr: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let report = json_of(&output.stdout);
+    let report = example_report();
     assert_eq!(report["reference"]["rows"], expected["rows"]["reference"]);
     assert_eq!(report["current"]["rows"], expected["rows"]["current"]);
     let ours = report["columns"].as_array().expect("columns");

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command as Process, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::support::{examples, monitor, scratch};
+use crate::support::{assert_succeeded, examples, monitor, scratch};
 
 /// Where Debian's chromium package puts the browser; `cargo xtask test` installs it.
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -103,12 +103,7 @@ fn html_report_renders_in_a_real_browser() {
         .arg(&current)
         .output()
         .expect("running monitor");
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "stderr: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_succeeded(&output);
     let html = std::fs::read_to_string(&page).expect("the report is written");
     assert!(html.len() < 1024 * 1024, "{} bytes", html.len());
 
