@@ -5,8 +5,6 @@ use std::collections::HashSet;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
-use drift_core::NamedColumn;
-
 use crate::column::{ColumnBuilder, PushError};
 use crate::error::{Position, ReadError};
 use crate::input::{Counting, io_error, kind_by_name, open, peek_first_line, text_stream};
@@ -200,19 +198,9 @@ pub(crate) fn read(
             path: path.to_owned(),
         });
     }
-    let columns = builders
-        .into_iter()
-        .zip(&selected)
-        .map(|(builder, &i)| NamedColumn {
-            name: names[i].clone(),
-            data: builder.finish(),
-        })
-        .collect();
-    Ok(Table {
-        source: path.display().to_string(),
-        rows,
-        columns,
-    })
+    Ok(Table::from_builders(
+        path, rows, builders, &names, &selected,
+    ))
 }
 
 /// The header's names: trimmed, a byte-order mark dropped, an empty one `column_N`.

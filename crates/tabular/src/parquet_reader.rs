@@ -23,7 +23,6 @@ use arrow_array::types::{
 };
 use arrow_array::{Array, PrimitiveArray};
 use arrow_schema::{DataType, TimeUnit};
-use drift_core::NamedColumn;
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
@@ -149,19 +148,9 @@ fn read_unguarded(
             path: path.to_owned(),
         });
     }
-    let columns = builders
-        .into_iter()
-        .zip(&selected)
-        .map(|(builder, &i)| NamedColumn {
-            name: names[i].clone(),
-            data: builder.finish(),
-        })
-        .collect();
-    Ok(Table {
-        source: path.display().to_string(),
-        rows,
-        columns,
-    })
+    Ok(Table::from_builders(
+        path, rows, builders, &names, &selected,
+    ))
 }
 
 /// Whether a column of this type is read.

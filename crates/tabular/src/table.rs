@@ -106,6 +106,32 @@ pub struct Table {
     pub columns: Vec<NamedColumn>,
 }
 
+impl Table {
+    /// The table of `path` from its finished builders, one per `selected` position in
+    /// `names` (the readers that build columns by header position share this).
+    pub(crate) fn from_builders(
+        path: &Path,
+        rows: usize,
+        builders: Vec<crate::column::ColumnBuilder>,
+        names: &[String],
+        selected: &[usize],
+    ) -> Table {
+        let columns = builders
+            .into_iter()
+            .zip(selected)
+            .map(|(builder, &i)| NamedColumn {
+                name: names[i].clone(),
+                data: builder.finish(),
+            })
+            .collect();
+        Table {
+            source: path.display().to_string(),
+            rows,
+            columns,
+        }
+    }
+}
+
 /// Makes a column categorical on both sides when it is categorical on either.
 ///
 /// A column that is all numbers in the reference but has a label in the current data (or
