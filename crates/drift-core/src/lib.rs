@@ -32,12 +32,14 @@
 pub mod column;
 pub mod correction;
 pub mod error;
+pub mod profile;
 pub mod rank;
 pub mod report;
 pub mod rng;
 pub mod select;
 pub mod special;
 pub mod stattest;
+pub mod stream;
 pub mod summary;
 
 pub use column::{CategoricalSample, ColumnData, ColumnKind, NumericSample, NumericValues};
