@@ -357,17 +357,36 @@ impl ColumnDrift {
         current: &ColumnData,
         options: &DriftOptions,
     ) -> Result<ColumnDrift, DriftError> {
-        column_drift(name, reference, current, options)
+        column_drift(name, clean(name, reference, current)?, options)
+    }
+
+    /// [`ColumnDrift::compute`] on columns it takes over: a numeric column's buffer becomes
+    /// its sorted view, so testing needs no copy of the values (on 1M rows that saves 8 MB
+    /// a side and the time to fault it in).
+    ///
+    /// # Errors
+    /// [`DriftError::KindMismatch`] when the sides differ in kind.
+    pub fn compute_owned(
+        name: &str,
+        reference: ColumnData,
+        current: ColumnData,
+        options: &DriftOptions,
+    ) -> Result<ColumnDrift, DriftError> {
+        let cleaned = match (reference, current) {
+            (ColumnData::Numeric(r), ColumnData::Numeric(c)) => {
+                Cleaned::Numeric(NumericSample::from_owned(r), NumericSample::from_owned(c))
+            }
+            (reference, current) => clean(name, &reference, &current)?,
+        };
+        column_drift(name, cleaned, options)
     }
 }
 
 fn column_drift(
     name: &str,
-    reference: &ColumnData,
-    current: &ColumnData,
+    cleaned: Cleaned,
     options: &DriftOptions,
 ) -> Result<ColumnDrift, DriftError> {
-    let cleaned = clean(name, reference, current)?;
     let overrides = options.columns.get(name);
     let samples = cleaned.samples();
     let (n_reference, n_unique_both) = match &cleaned {
@@ -549,6 +568,33 @@ mod tests {
         assert!(!report.columns[1].drifted);
         assert_eq!(report.drift_share, 0.5);
         assert!(report.dataset_drift);
+    }
+
+    #[test]
+    fn owned_columns_give_the_same_result_as_borrowed_ones() {
+        let options = DriftOptions::default();
+        let cases = [
+            (
+                ColumnData::Numeric(vec![Some(1.0), None, Some(f64::NAN), Some(3.0)].into()),
+                ColumnData::Numeric((0..50).map(|i| Some(f64::from(i % 7))).collect()),
+            ),
+            (
+                ColumnData::categorical_from([Some("a"), None, Some("b")]),
+                ColumnData::categorical_from([Some("b"), Some("c"), Some("b")]),
+            ),
+        ];
+        for (reference, current) in cases {
+            let borrowed = ColumnDrift::compute("x", &reference, &current, &options);
+            let owned = ColumnDrift::compute_owned("x", reference, current, &options);
+            assert_eq!(owned.expect("owned"), borrowed.expect("borrowed"));
+        }
+        let mismatch = ColumnDrift::compute_owned(
+            "x",
+            ColumnData::Numeric(vec![Some(1.0)].into()),
+            ColumnData::categorical_from([Some("a")]),
+            &options,
+        );
+        assert!(matches!(mismatch, Err(DriftError::KindMismatch { .. })));
     }
 
     #[test]

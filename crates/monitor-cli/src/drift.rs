@@ -2,13 +2,13 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, PoisonError};
 
 use anyhow::anyhow;
 use clap::Args;
 use drift_core::{
-    ColumnDrift, ColumnOptions, Correction, DatasetInfo, DriftError, DriftOptions, DriftReport,
-    PermutationOptions, StatTest, TestChoice, match_columns,
+    ColumnData, ColumnDrift, ColumnOptions, Correction, DatasetInfo, DriftError, DriftOptions,
+    DriftReport, NamedColumn, PermutationOptions, StatTest, TestChoice, match_columns,
 };
 
 use crate::config::{Kind, MonitorConfig};
@@ -131,16 +131,22 @@ pub fn run(args: &DriftArgs) -> Result<Outcome, Failure> {
     let report = {
         let _span = tracing::info_span!("compare", columns = reference.columns.len()).entered();
         let matched = match_columns(&reference.columns, &current.columns);
-        let columns =
-            compute_columns(&matched.pairs, &options).map_err(|e| Failure::Input(e.into()))?;
-        DriftReport::assemble(
-            &reference_info,
-            &current_info,
-            columns,
-            matched.unmatched,
-            &options,
-        )
-        .map_err(|e| Failure::Input(e.into()))?
+        let names: Vec<String> = matched.pairs.iter().map(|p| p.0.to_owned()).collect();
+        let unmatched = matched.unmatched;
+        // hand the columns over: each numeric column is cleaned and sorted in its own buffer
+        let mut reference = by_name(reference.columns);
+        let mut current = by_name(current.columns);
+        let pairs = names
+            .into_iter()
+            .filter_map(|name| {
+                let r = reference.remove(&name)?;
+                let c = current.remove(&name)?;
+                Some((name, r, c))
+            })
+            .collect();
+        let columns = compute_columns(pairs, &options).map_err(|e| Failure::Input(e.into()))?;
+        DriftReport::assemble(&reference_info, &current_info, columns, unmatched, &options)
+            .map_err(|e| Failure::Input(e.into()))?
     };
     for column in report.columns.iter().filter(|c| c.error.is_some()) {
         tracing::warn!(column = %column.name, test = %column.test, error = column.error.as_deref(), "test not computed");
@@ -166,28 +172,34 @@ pub fn run(args: &DriftArgs) -> Result<Outcome, Failure> {
     })
 }
 
+/// The columns of a table by name (names are unique: the readers reject duplicates).
+fn by_name(columns: Vec<NamedColumn>) -> HashMap<String, ColumnData> {
+    columns.into_iter().map(|c| (c.name, c.data)).collect()
+}
+
 /// Tests every matched column, spread over the machine's cores; results keep their order.
 fn compute_columns(
-    pairs: &[(&str, &drift_core::ColumnData, &drift_core::ColumnData)],
+    pairs: Vec<(String, ColumnData, ColumnData)>,
     options: &DriftOptions,
 ) -> Result<Vec<ColumnDrift>, DriftError> {
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(pairs.len())
         .max(1);
-    let next = AtomicUsize::new(0);
+    let queue = Mutex::new(pairs.into_iter().enumerate());
     let mut results: Vec<(usize, Result<ColumnDrift, DriftError>)> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
             .map(|_| {
                 scope.spawn(|| {
                     let mut done = Vec::new();
                     loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(&(name, reference, current)) = pairs.get(i) else {
+                        let next = queue.lock().unwrap_or_else(PoisonError::into_inner).next();
+                        let Some((i, (name, reference, current))) = next else {
                             break done;
                         };
-                        let _span = tracing::debug_span!("column", column = name).entered();
-                        done.push((i, ColumnDrift::compute(name, reference, current, options)));
+                        let _span = tracing::debug_span!("column", column = %name).entered();
+                        let drift = ColumnDrift::compute_owned(&name, reference, current, options);
+                        done.push((i, drift));
                     }
                 })
             })
