@@ -4,7 +4,7 @@
 //! every platform and every release, which a dependency's generator would not promise.
 
 /// xoshiro256** (Blackman and Vigna), seeded by expanding a `u64` with SplitMix64.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SeededRng {
     state: [u64; 4],
 }
