@@ -7,7 +7,7 @@
 //! by PID when the tests end.
 
 mod bench_drift;
-mod browser;
+mod packages;
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -50,7 +50,7 @@ fn cargo(args: &[&str]) -> anyhow::Result<()> {
 
 /// The whole test suite, one profile (dev), doc tests included.
 fn test() -> anyhow::Result<()> {
-    browser::ensure_chromium()?;
+    packages::ensure_installed()?;
     cargo(&["test", "--workspace", "--all-targets", "--no-fail-fast"])?;
     cargo(&["test", "--workspace", "--doc"])
 }
