@@ -1,5 +1,6 @@
 //! End-to-end tests: the real `monitor` binary on files, and the tidy checks.
 
+mod backends;
 mod cli_drift;
 mod cli_inputs;
 mod html_render;
