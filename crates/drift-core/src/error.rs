@@ -75,6 +75,18 @@ pub enum DriftError {
     /// A test name that drift-core does not know.
     #[error("unknown test \"{0}\" (known: {known})", known = crate::stattest::StatTest::known_names())]
     UnknownTest(String),
+    /// The test needs the raw values and cannot be computed from profiles.
+    #[error(
+        "column \"{column}\": test \"{test}\" cannot be computed from profiles (they support {supported})"
+    )]
+    NotFromProfiles {
+        /// The column's name.
+        column: String,
+        /// The test's evidently name.
+        test: &'static str,
+        /// The tests profiles support for the column's kind, in words.
+        supported: &'static str,
+    },
 }
 
 /// Why one statistical test cannot be computed on two samples, without the column context.
@@ -133,4 +145,109 @@ impl TestError {
         }
         Ok(())
     }
+}
+
+/// Why a profile cannot be built, read or merged.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ProfileError {
+    /// A profile option is outside its valid range.
+    #[error("profile option {name} must be {expected}, got {value}")]
+    InvalidOption {
+        /// The option's name.
+        name: &'static str,
+        /// The valid range, in words.
+        expected: &'static str,
+        /// The value given.
+        value: f64,
+    },
+    /// The columns of one batch of rows differ in length.
+    #[error("column \"{column}\" has {rows} rows where the other columns have {expected}")]
+    UnequalColumns {
+        /// The column's name.
+        column: String,
+        /// Its row count.
+        rows: u64,
+        /// The first column's row count.
+        expected: u64,
+    },
+    /// A column is numeric in one profile or batch and categorical in the other.
+    #[error("column \"{column}\" is {left} in one profile and {right} in the other")]
+    KindMismatch {
+        /// The column's name.
+        column: String,
+        /// Its kind in the profile merged into.
+        left: ColumnKind,
+        /// Its kind in the profile or batch merged.
+        right: ColumnKind,
+    },
+    /// Two profiles were built with different sketch options and cannot be merged.
+    #[error("profiles with different options cannot be merged: {left} and {right}")]
+    IncompatibleOptions {
+        /// The options of the profile merged into.
+        left: String,
+        /// The options of the profile merged.
+        right: String,
+    },
+    /// A merge of no profiles at all.
+    #[error("no profiles to merge")]
+    NoProfiles,
+    /// The input is not a profile (its `kind` field or its magic bytes are wrong).
+    #[error("not a monitor profile ({found})")]
+    NotAProfile {
+        /// What was found instead.
+        found: String,
+    },
+    /// The profile was written in a format version this build does not read.
+    #[error("profile schema version {found} is not supported (this build reads version {supported})")]
+    UnsupportedVersion {
+        /// The version found.
+        found: u64,
+        /// The version this build reads.
+        supported: u32,
+    },
+    /// The input claims to be a profile but cannot be read as one.
+    #[error("malformed {format} profile: {message}")]
+    Malformed {
+        /// `"JSON"` or `"binary"`.
+        format: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// A streaming detector that cannot be built as asked (`drift_core::stream`).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum DetectorError {
+    /// A detector name that drift-core does not know.
+    #[error("unknown detector \"{0}\" (known: {known})", known = crate::stream::DetectorKind::known_names())]
+    UnknownDetector(String),
+    /// A parameter key the detector does not take.
+    #[error("detector \"{detector}\" has no parameter \"{key}\" (valid: {valid})")]
+    UnknownParameter {
+        /// The detector's command-line name.
+        detector: &'static str,
+        /// The key given.
+        key: String,
+        /// The keys the detector takes, comma-separated.
+        valid: String,
+    },
+    /// A parameter value that does not parse as its type or lies outside its range.
+    #[error(
+        "detector \"{detector}\": {key} must be {expected}, got \"{value}\" (parameters: {valid})"
+    )]
+    InvalidParameter {
+        /// The detector's command-line name.
+        detector: &'static str,
+        /// The parameter's key.
+        key: &'static str,
+        /// The value given, as text.
+        value: String,
+        /// The valid values, in words.
+        expected: String,
+        /// The keys the detector takes, comma-separated.
+        valid: String,
+    },
+    /// A setting that is not of the form `key=value`.
+    #[error("expected key=value, got \"{0}\"")]
+    MalformedSetting(String),
 }

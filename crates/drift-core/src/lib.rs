@@ -44,7 +44,8 @@ pub mod summary;
 
 pub use column::{CategoricalSample, ColumnData, ColumnKind, NumericSample, NumericValues};
 pub use correction::Correction;
-pub use error::{DriftError, TestError};
+pub use error::{DriftError, ProfileError, TestError};
+pub use profile::{Profile, ProfileOptions};
 pub use report::{
     ColumnDrift, ColumnOptions, DatasetInfo, DriftOptions, DriftReport, MatchedColumns,
     NamedColumn, TestChoice, match_columns,

@@ -144,13 +144,7 @@ impl Distribution {
                 current: Vec::new(),
             };
         }
-        let mut edges = crate::stattest::binned::sturges_edges(min, max, x.len() + y.len());
-        if edges.len() > PLOT_BINS + 1 {
-            let (first, last) = (edges[0], edges[edges.len() - 1]);
-            let step = (last - first) / PLOT_BINS as f64;
-            edges = (0..=PLOT_BINS).map(|i| first + i as f64 * step).collect();
-            edges[PLOT_BINS] = last;
-        }
+        let edges = plot_edges(min, max, x.len() + y.len());
         Distribution::Histogram {
             reference: crate::stattest::binned::histogram(x, &edges),
             current: crate::stattest::binned::histogram(y, &edges),
@@ -160,7 +154,13 @@ impl Distribution {
 
     /// The 20 most frequent categories over both sides, the rest as "other".
     pub fn of_categorical(reference: &CategoricalSample, current: &CategoricalSample) -> Self {
-        let freq = crate::stattest::frequencies::Frequencies::of_categorical(reference, current);
+        Self::of_frequencies(&crate::stattest::frequencies::Frequencies::of_categorical(
+            reference, current,
+        ))
+    }
+
+    /// [`Distribution::of_categorical`] from joint counts.
+    pub(crate) fn of_frequencies(freq: &crate::stattest::frequencies::Frequencies) -> Self {
         let mut order: Vec<usize> = (0..freq.keys.len()).collect();
         order.sort_by(|&a, &b| {
             (freq.reference[b] + freq.current[b])
@@ -180,6 +180,18 @@ impl Distribution {
             other_current: rest.iter().map(|&i| freq.current[i]).sum(),
         }
     }
+}
+
+/// Sturges edges over `[min, max]` for `n` pooled values, respaced to at most 30 bins.
+pub(crate) fn plot_edges(min: f64, max: f64, n: usize) -> Vec<f64> {
+    let mut edges = crate::stattest::binned::sturges_edges(min, max, n);
+    if edges.len() > PLOT_BINS + 1 {
+        let (first, last) = (edges[0], edges[edges.len() - 1]);
+        let step = (last - first) / PLOT_BINS as f64;
+        edges = (0..=PLOT_BINS).map(|i| first + i as f64 * step).collect();
+        edges[PLOT_BINS] = last;
+    }
+    edges
 }
 
 /// Linear-interpolation quantile of sorted values, as `numpy.quantile(.., method="linear")`.

@@ -198,8 +198,18 @@ pub fn hellinger_numeric(reference: &NumericSample, current: &NumericSample) -> 
         .collect();
     debug_assert_eq!(count_runs(&distinct), distinct.len());
     let edges = sturges_edges(distinct[0], distinct[distinct.len() - 1], distinct.len());
-    let dr = densities(&histogram(reference.sorted(), &edges), &edges);
-    let dc = densities(&histogram(current.sorted(), &edges), &edges);
+    hellinger_binned(
+        &edges,
+        &histogram(reference.sorted(), &edges),
+        &histogram(current.sorted(), &edges),
+    )
+}
+
+/// The last step of [`hellinger_numeric`]: the distance from both sides' counts in the
+/// bins `edges` (for callers that count without the samples, such as profiles).
+pub fn hellinger_binned(edges: &[f64], reference: &[u64], current: &[u64]) -> f64 {
+    let dr = densities(reference, edges);
+    let dc = densities(current, edges);
     let bin_width = (edges[edges.len() - 1] - edges[0]) / (edges.len() - 1) as f64;
     let overlap: f64 = dr
         .iter()

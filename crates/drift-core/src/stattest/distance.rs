@@ -2,7 +2,7 @@
 //! seed's `mean_shift` heuristic.
 
 /// Smallest reference standard deviation a distance is normed by (evidently's floor).
-const MIN_NORM: f64 = 0.001;
+pub(crate) const MIN_NORM: f64 = 0.001;
 
 /// `∫ |F_x(t) - F_y(t)|^p dt` for p = 1 or 2 between two empirical CDFs, as scipy's
 /// `_cdf_distance`: the CDFs are evaluated at each pooled value and multiplied by the gap to

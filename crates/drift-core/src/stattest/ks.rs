@@ -84,8 +84,13 @@ pub fn ks_2samp(x_sorted: &[f64], y_sorted: &[f64]) -> KsResult {
             method: KsMethod::Asymptotic,
         };
     }
-    let (n1, n2) = (x_sorted.len(), y_sorted.len());
-    let d = ks_statistic(x_sorted, y_sorted);
+    ks_2samp_from_statistic(ks_statistic(x_sorted, y_sorted), x_sorted.len(), y_sorted.len())
+}
+
+/// [`ks_2samp`] from its statistic `d` and the sample sizes (both at least 1): the same
+/// lattice rounding and p-value paths. For callers that know `D` without the samples
+/// (profiles compute it from quantile sketches).
+pub fn ks_2samp_from_statistic(d: f64, n1: usize, n2: usize) -> KsResult {
     let mut statistic = d;
     if n1.max(n2) <= MAX_EXACT_N {
         match exact_two_sided(n1 as u64, n2 as u64, d) {

@@ -432,7 +432,16 @@ pub fn run(
             _ => {}
         }
     }
-    let freq = samples.frequencies();
+    run_on_frequencies(test, &samples.frequencies(), options)
+}
+
+/// The frequency branch of [`run`]: `test` on joint value counts (categorical columns, and
+/// numeric ones for `chisquare`, `z`, `g_test`, `TVD`, `fisher_exact`).
+pub(crate) fn run_on_frequencies(
+    test: StatTest,
+    freq: &Frequencies,
+    options: &PermutationOptions,
+) -> Result<TestOutcome, TestError> {
     match test {
         StatTest::ChiSquare => {
             let r = categorical::chisquare(&freq);
