@@ -864,3 +864,445 @@ pub fn round_half_up_2(x: f64) -> f64 {
     let value = integer as f64 / 100.0;
     value.copysign(x)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use crate::config::EffectSizeConfig;
+
+    fn samples<'a>(name: &'a str, baseline: &'a [f64], candidate: &'a [f64]) -> MetricInput<'a> {
+        MetricInput {
+            name,
+            data: MetricData::Samples {
+                baseline,
+                candidate,
+            },
+        }
+    }
+
+    fn rate(name: &str, baseline: (u64, u64), candidate: (u64, u64)) -> MetricInput<'_> {
+        MetricInput {
+            name,
+            data: MetricData::Rate {
+                baseline: Proportion {
+                    events: baseline.0,
+                    trials: baseline.1,
+                },
+                candidate: Proportion {
+                    events: candidate.0,
+                    trials: candidate.1,
+                },
+            },
+        }
+    }
+
+    fn config(metrics: Vec<MetricConfig>) -> JudgeConfig {
+        JudgeConfig {
+            metrics,
+            ..JudgeConfig::default()
+        }
+    }
+
+    fn kayenta(metrics: Vec<MetricConfig>) -> JudgeConfig {
+        JudgeConfig {
+            missing_data: MissingDataPolicy::Kayenta,
+            ..config(metrics)
+        }
+    }
+
+    fn one(config: &JudgeConfig, input: MetricInput<'_>) -> MetricResult {
+        let verdict = judge(config, &[input]).expect("valid");
+        verdict.metrics.into_iter().next().expect("one metric")
+    }
+
+    /// 1, 1, ... (10 times) then 2 (10 times): the baseline of the tie cases.
+    fn steps(low: f64, high: f64) -> Vec<f64> {
+        [vec![low; 10], vec![high; 10]].concat()
+    }
+
+    #[test]
+    fn identical_samples_pass() {
+        // MannWhitneyClassifier.classify: sorted sameElements -> Pass ("... data are identical")
+        let c = config(vec![MetricConfig::new("m")]);
+        let values: Vec<f64> = (0..20).map(f64::from).collect();
+        let mut shuffled = values.clone();
+        shuffled.reverse();
+        let result = one(&c, samples("m", &values, &shuffled));
+        assert_eq!(result.classification, Classification::Pass);
+        assert_eq!(result.rule, MetricRule::Identical);
+        assert_eq!(result.test, None);
+    }
+
+    #[test]
+    fn one_single_value_passes() {
+        // classify: union of both sides has one distinct value -> Pass
+        let c = config(vec![MetricConfig::new("m")]);
+        let result = one(&c, samples("m", &[5.0; 12], &[5.0; 15]));
+        assert_eq!(result.classification, Classification::Pass);
+        assert_eq!(result.rule, MetricRule::SingleValue);
+    }
+
+    #[test]
+    fn different_constants_are_a_shift() {
+        // Kayenta adds noise of scale 1e-5 x value to two constant sides: every pairwise
+        // difference is then about 2 - 1 = 1, so the interval is about [1, 1], which clears
+        // the tolerance 0.25 x 1, and the mean ratio 2 >= 1: High
+        let c = config(vec![MetricConfig::new("m")]);
+        let result = one(&c, samples("m", &[1.0; 20], &[2.0; 20]));
+        assert_eq!(result.classification, Classification::High);
+        assert_eq!(result.rule, MetricRule::ShiftAboveTolerance);
+        assert_eq!(result.interval, Some([1.0, 1.0]));
+        assert_eq!(result.mean_ratio, Some(2.0));
+    }
+
+    #[test]
+    fn tied_samples_worked_by_hand() {
+        // baseline ten 1s and ten 2s, candidate ten 2s and ten 3s. The 400 differences are
+        // 0 (100 times), 1 (200) and 2 (100): the median is 1. Within-sample ties give
+        // sigma^2 = 400/12 (41 - 3960/1560) = 1282.05. Lower end (zq = 2.3263): the least
+        // count c with (c - 200.5)/sigma > zq is 284, the root the (400 - 284)th = 116th
+        // smallest difference, 1; upper end (zq = -2.3263): c = 117, the 283rd, 1.
+        // Interval [1, 1] clears 0.25 x 1; mean ratio 2.5/1.5 >= 1: High.
+        let c = config(vec![MetricConfig::new("m")]);
+        let (b, k) = (steps(1.0, 2.0), steps(2.0, 3.0));
+        let result = one(&c, samples("m", &b, &k));
+        assert_eq!(result.estimate, Some(1.0));
+        assert_eq!(result.interval, Some([1.0, 1.0]));
+        assert_eq!(result.classification, Classification::High);
+        // the same data as a decrease (candidate and baseline swapped): Low
+        let result = one(&c, samples("m", &k, &b));
+        assert_eq!(result.interval, Some([-1.0, -1.0]));
+        assert_eq!(result.classification, Classification::Low);
+        assert_eq!(result.rule, MetricRule::ShiftBelowTolerance);
+    }
+
+    #[test]
+    fn direction_and_effect_limits() {
+        let (b, k) = (steps(1.0, 2.0), steps(2.0, 3.0));
+        // compare(): isHigh needs direction increase or either
+        let mut m = MetricConfig::new("m");
+        m.direction = Direction::Decrease;
+        let result = one(&config(vec![m]), samples("m", &b, &k));
+        assert_eq!(result.classification, Classification::Pass);
+        assert_eq!(result.rule, MetricRule::IgnoredDirection);
+        // ... and effectSize >= allowedIncrease: 1.667 < 2 passes
+        let mut m = MetricConfig::new("m");
+        m.effect_size.allowed_increase = Some(2.0);
+        let result = one(&config(vec![m]), samples("m", &b, &k));
+        assert_eq!(result.classification, Classification::Pass);
+        assert_eq!(result.rule, MetricRule::EffectWithinLimit);
+        // CLES: every candidate value >= every baseline value, ties half: U/(nm) =
+        // (300 + 100/2)/400 = 0.875 >= 0.5 (CLES's default limit): High
+        let mut m = MetricConfig::new("m");
+        m.effect_size = EffectSizeConfig {
+            measure: EffectMeasure::Cles,
+            ..EffectSizeConfig::default()
+        };
+        let result = one(&config(vec![m]), samples("m", &b, &k));
+        assert_eq!(result.effect, Some(0.875));
+        assert_eq!(result.classification, Classification::High);
+    }
+
+    #[test]
+    fn a_mean_of_zero_ignores_the_effect() {
+        // EffectSizes.meanRatio is NaN when a mean is 0, and compare() then ignores it
+        let mut m = MetricConfig::new("m");
+        m.effect_size.allowed_increase = Some(100.0);
+        let zeros = [vec![-1.0; 10], vec![1.0; 10]].concat(); // mean 0
+        let high = vec![5.0; 20];
+        let result = one(&config(vec![m]), samples("m", &zeros, &high));
+        assert_eq!(result.effect, None);
+        assert_eq!(result.classification, Classification::High);
+    }
+
+    #[test]
+    fn empty_sides_under_kayentas_rules() {
+        let values = vec![1.0; 20];
+        // Remove: Nodata, not critical
+        let result = one(
+            &kayenta(vec![MetricConfig::new("m")]),
+            samples("m", &[], &values),
+        );
+        assert_eq!(result.classification, Classification::NoData);
+        assert!(!result.decisive);
+        // mustHaveData and not critical: NodataFailMetric
+        let mut m = MetricConfig::new("m");
+        m.must_have_data = true;
+        let result = one(&kayenta(vec![m]), samples("m", &values, &[]));
+        assert_eq!(result.classification, Classification::NoDataFail);
+        // critical (with or without mustHaveData): Nodata with the critical flag
+        let mut m = MetricConfig::new("m");
+        m.critical = true;
+        m.must_have_data = true;
+        let verdict =
+            judge(&kayenta(vec![m]), &[samples("m", &[f64::NAN], &values)]).expect("valid");
+        assert_eq!(verdict.metrics[0].classification, Classification::NoData);
+        assert!(verdict.metrics[0].decisive);
+        // WeightedSumScorer.criticalFailures: critical and not Pass -> score 0
+        assert_eq!(verdict.decision, Decision::Fail);
+        assert_eq!(verdict.score, 0.0);
+        assert_eq!(
+            verdict.rule,
+            VerdictRule::CriticalFailure { metric: "m".into() }
+        );
+        // Replace: Pass
+        let mut m = MetricConfig::new("m");
+        m.nan_strategy = NanStrategy::Replace;
+        let result = one(&kayenta(vec![m]), samples("m", &[], &values));
+        assert_eq!(result.classification, Classification::Pass);
+        assert_eq!(result.rule, MetricRule::NoDataReplaced);
+    }
+
+    #[test]
+    fn too_few_values_are_inconclusive_never_a_failure() {
+        let mut m = MetricConfig::new("m");
+        m.critical = true;
+        let c = config(vec![m]);
+        let verdict = judge(&c, &[samples("m", &[1.0, 2.0, 3.0, 4.0], &[9.0; 20])]).expect("valid");
+        let result = &verdict.metrics[0];
+        assert_eq!(
+            result.classification,
+            Classification::Inconclusive { needed: 6 }
+        );
+        assert_eq!(result.rule, MetricRule::TooFewSamples);
+        assert_eq!(verdict.decision, Decision::Inconclusive);
+        assert_eq!(
+            verdict.rule,
+            VerdictRule::CriticalInconclusive { metric: "m".into() }
+        );
+        // a metric missing from the input has no data at all
+        let verdict = judge(&c, &[]).expect("valid");
+        assert_eq!(
+            verdict.metrics[0].classification,
+            Classification::Inconclusive { needed: 10 }
+        );
+        // NaN values are removed first and counted
+        let mut values = vec![1.0; 12];
+        values[..5].fill(f64::NAN);
+        let result = one(
+            &config(vec![MetricConfig::new("m")]),
+            samples("m", &values, &[1.0; 12]),
+        );
+        assert_eq!(result.non_finite_baseline, 5);
+        assert_eq!(
+            result.classification,
+            Classification::Inconclusive { needed: 3 }
+        );
+    }
+
+    fn labelled(name: &str, groups: &[&str]) -> MetricConfig {
+        let mut m = MetricConfig::new(name);
+        m.groups = groups.iter().map(|g| (*g).to_owned()).collect();
+        m
+    }
+
+    #[test]
+    fn group_weights_and_score() {
+        // group a (weight 60): pass + high -> 50; group b (unweighted: 100 - 60 = 40):
+        // pass, pass, and one without data (left out) -> 100; 50 x 0.6 + 100 x 0.4 = 70
+        let mut c = config(vec![
+            labelled("a1", &["a"]),
+            labelled("a2", &["a"]),
+            labelled("b1", &["b"]),
+            labelled("b2", &["b"]),
+            labelled("b3", &["b"]),
+        ]);
+        c.group_weights.insert("a".into(), 60.0);
+        let same: Vec<f64> = (0..20).map(f64::from).collect();
+        let (low, high) = (steps(1.0, 2.0), steps(2.0, 3.0));
+        let inputs = [
+            samples("a1", &same, &same),
+            samples("a2", &low, &high),
+            samples("b1", &same, &same),
+            samples("b2", &low, &low),
+            samples("b3", &[], &[]),
+        ];
+        let verdict = judge(&c, &inputs).expect("valid");
+        assert_eq!(verdict.score, 70.0);
+        assert_eq!(verdict.decision, Decision::Fail); // below marginal 75
+        let b = &verdict.groups[1];
+        assert_eq!((b.name.as_str(), b.score, b.weight), ("b", 100.0, 40.0));
+        assert_eq!(b.counts.get("inconclusive"), Some(&1));
+        c.thresholds.marginal = 70.0;
+        assert_eq!(
+            judge(&c, &inputs).expect("valid").decision,
+            Decision::Marginal
+        );
+    }
+
+    #[test]
+    fn score_rounds_half_up_and_empty_groups_count_full() {
+        // one group, 2 of 3 pass: 66.666... -> 66.67 (Precision.round(x, 2))
+        let same: Vec<f64> = (0..20).map(f64::from).collect();
+        let (low, high) = (steps(1.0, 2.0), steps(2.0, 3.0));
+        let c = config(vec![
+            labelled("x", &["g"]),
+            labelled("y", &["g"]),
+            labelled("z", &["g"]),
+        ]);
+        let inputs = [
+            samples("x", &same, &same),
+            samples("y", &same, &same),
+            samples("z", &low, &high),
+        ];
+        assert_eq!(judge(&c, &inputs).expect("valid").score, 66.67);
+        // a group whose metrics all lack data contributes 100 (calculateSummaryScore):
+        // g (x high) 0, h (y pass) 100, k (z without data) 100, a third each: 66.67
+        let c = config(vec![
+            labelled("x", &["g"]),
+            labelled("y", &["h"]),
+            labelled("z", &["k"]),
+        ]);
+        let verdict =
+            judge(&c, &[samples("x", &low, &high), samples("y", &same, &same)]).expect("valid");
+        assert!(verdict.groups[2].no_data && !verdict.groups[1].no_data);
+        assert_eq!(verdict.score, 66.67);
+        assert_eq!(round_half_up_2(66.665), 66.67);
+        assert_eq!(round_half_up_2(1.005), 1.01);
+        assert_eq!(round_half_up_2(99.994), 99.99);
+        assert_eq!(round_half_up_2(0.001), 0.0);
+    }
+
+    #[test]
+    fn half_the_metrics_without_data() {
+        let same: Vec<f64> = (0..20).map(f64::from).collect();
+        let metrics = vec![MetricConfig::new("a"), MetricConfig::new("b")];
+        let inputs = [samples("a", &same, &same), samples("b", &same, &[])];
+        // tooManyNodata: 1 of 2 = 50% >= NODATA_THRESHOLD -> score 0, fail
+        let verdict = judge(&kayenta(metrics.clone()), &inputs).expect("valid");
+        assert_eq!((verdict.decision, verdict.score), (Decision::Fail, 0.0));
+        // ours: inconclusive, with the score of the metrics that had data
+        let verdict = judge(&config(metrics), &inputs).expect("valid");
+        assert_eq!(
+            (verdict.decision, verdict.score),
+            (Decision::Inconclusive, 100.0)
+        );
+        assert_eq!(
+            verdict.rule,
+            VerdictRule::TooManyWithoutData {
+                without_data: 1,
+                scored: 2
+            }
+        );
+    }
+
+    #[test]
+    fn critical_limits_and_muted_metrics() {
+        let (low, high) = (steps(1.0, 2.0), steps(2.0, 3.0));
+        let same: Vec<f64> = (0..20).map(f64::from).collect();
+        // High with effect 1.667 below criticalIncrease 2: a plain High, not decisive
+        let mut m = MetricConfig::new("m");
+        m.critical = true;
+        m.effect_size.critical_increase = Some(2.0);
+        let result = one(&config(vec![m.clone()]), samples("m", &low, &high));
+        assert_eq!(
+            (result.classification, result.decisive),
+            (Classification::High, false)
+        );
+        // at the limit it fails the canary
+        m.effect_size.critical_increase = Some(1.5);
+        let verdict = judge(
+            &config(vec![m.clone(), MetricConfig::new("ok")]),
+            &[samples("m", &low, &high), samples("ok", &same, &same)],
+        )
+        .expect("valid");
+        assert_eq!(
+            verdict.rule,
+            VerdictRule::CriticalFailure { metric: "m".into() }
+        );
+        assert!(
+            verdict
+                .reason
+                .starts_with("Canary Failed: The metric m was classified as High (Critical)")
+        );
+        // muted: reported, not scored, not even when critical
+        m.muted = true;
+        let verdict = judge(
+            &config(vec![m, MetricConfig::new("ok")]),
+            &[samples("m", &low, &high), samples("ok", &same, &same)],
+        )
+        .expect("valid");
+        assert_eq!(verdict.metrics[0].classification, Classification::High);
+        assert_eq!((verdict.decision, verdict.score), (Decision::Pass, 100.0));
+    }
+
+    #[test]
+    fn rates_are_tested_as_rates() {
+        let mut m = MetricConfig::new("errors");
+        m.kind = MetricKind::Rate;
+        m.direction = Direction::Increase;
+        let c = config(vec![m]);
+        // 5% against 1% of 1000: z-test, p far below 0.02, ratio 5: High
+        let result = one(&c, rate("errors", (10, 1000), (50, 1000)));
+        assert_eq!(result.classification, Classification::High);
+        assert_eq!(result.rule, MetricRule::RateHigher);
+        assert_eq!(result.effect, Some(5.0));
+        assert!(matches!(
+            result.test,
+            Some(TestDetails::Rate { rate }) if rate.method == crate::proportion::RateTestMethod::TwoProportionZ
+        ));
+        // the same rates from 100 requests a side: Fisher's test, not significant
+        let result = one(&c, rate("errors", (1, 100), (5, 100)));
+        assert_eq!(result.classification, Classification::Pass);
+        assert_eq!(result.rule, MetricRule::RateNotSignificant);
+        // a drop in errors is ignored for direction = increase
+        let result = one(&c, rate("errors", (50, 1000), (10, 1000)));
+        assert_eq!(result.rule, MetricRule::IgnoredDirection);
+        // too few requests: inconclusive with the requests still needed
+        let result = one(&c, rate("errors", (0, 40), (3, 1000)));
+        assert_eq!(
+            result.classification,
+            Classification::Inconclusive { needed: 60 }
+        );
+    }
+
+    #[test]
+    fn bad_input_is_an_error() {
+        let mut m = MetricConfig::new("errors");
+        m.kind = MetricKind::Rate;
+        let c = config(vec![m]);
+        assert!(matches!(
+            judge(&c, &[rate("errors", (5, 4), (0, 10))]),
+            Err(CanaryError::EventsExceedTrials { .. })
+        ));
+        assert!(matches!(
+            judge(&c, &[samples("errors", &[1.0], &[1.0])]),
+            Err(CanaryError::KindMismatch { .. })
+        ));
+        assert!(matches!(
+            judge(&c, &[rate("other", (0, 1), (0, 1))]),
+            Err(CanaryError::UnknownMetric { .. })
+        ));
+        assert!(matches!(
+            judge(
+                &c,
+                &[
+                    rate("errors", (0, 1), (0, 1)),
+                    rate("errors", (0, 1), (0, 1))
+                ]
+            ),
+            Err(CanaryError::DuplicateMetric { .. })
+        ));
+    }
+
+    #[test]
+    fn verdict_serializes_with_labels_and_rules() {
+        let (low, high) = (steps(1.0, 2.0), steps(2.0, 3.0));
+        let c = config(vec![MetricConfig::new("m"), MetricConfig::new("few")]);
+        let verdict = judge(
+            &c,
+            &[samples("m", &low, &high), samples("few", &[1.0], &[2.0])],
+        )
+        .expect("valid");
+        let json = serde_json::to_value(&verdict).expect("serializable");
+        assert_eq!(json["schema_version"], 1);
+        assert_eq!(json["metrics"][0]["classification"]["label"], "high");
+        assert_eq!(json["metrics"][0]["rule"], "shift_above_tolerance");
+        assert_eq!(json["metrics"][0]["test"]["test"], "mann_whitney");
+        assert_eq!(json["metrics"][0]["interval"][0], 1.0);
+        assert_eq!(json["metrics"][1]["classification"]["needed"], 9);
+        let back: CanaryVerdict = serde_json::from_value(json).expect("round trip");
+        assert_eq!(back, verdict);
+    }
+}
