@@ -11,3 +11,6 @@ pub mod proportion;
 pub mod shift;
 
 pub use error::CanaryError;
+pub mod analysis;
+pub mod rollout;
+pub mod time;
