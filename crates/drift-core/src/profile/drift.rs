@@ -168,9 +168,24 @@ impl<'a> NumericSide<'a> {
         self.pairs[..end].iter().map(|p| p.1).sum()
     }
 
-    /// Counts in bins as `numpy.histogram` (see [`binned::histogram`]).
+    /// Counts in bins as `numpy.histogram` (see [`binned::histogram`]); a sketched side
+    /// reads them off its interpolated CDF, rounded to whole counts.
     fn histogram(&self, edges: &[f64]) -> Vec<u64> {
         let n_bins = edges.len() - 1;
+        if !self.exact {
+            let knots = self.knots();
+            let n = self.n as f64;
+            let mut counts = Vec::with_capacity(n_bins);
+            let mut previous = (cdf_at(&knots, edges[0]).0 * n).round() as u64;
+            for (bin_idx, &edge) in edges[1..].iter().enumerate() {
+                let (left, right) = cdf_at(&knots, edge);
+                let upto = if bin_idx + 1 == n_bins { right } else { left };
+                let upto = ((upto * n).round() as u64).max(previous);
+                counts.push(upto - previous);
+                previous = upto;
+            }
+            return counts;
+        }
         let mut counts = Vec::with_capacity(n_bins);
         let mut previous = self.count_below(edges[0], false);
         for (bin_idx, &edge) in edges[1..].iter().enumerate() {
@@ -198,6 +213,36 @@ impl<'a> NumericSide<'a> {
         };
         let (a, b) = (value_at(lo), value_at(hi));
         a + (position - lo as f64) * (b - a)
+    }
+
+    /// The CDF as knots `(value, share <= value)` of a piecewise-linear function: a
+    /// sketched side puts each item's weight half below and half above it (the CDF passes
+    /// through `(C_i - w_i / 2) / n` at item `i`, from 0 at the exact min to 1 at the exact
+    /// max), which removes most of the step error of a coarse sketch; an exact side is its
+    /// step function (a vertical jump is two knots at one value).
+    fn knots(&self) -> Vec<(f64, f64)> {
+        let n = self.n as f64;
+        let mut knots = Vec::with_capacity(self.pairs.len() * 2 + 2);
+        let mut cum = 0u64;
+        if self.exact {
+            for &(v, w) in &self.pairs {
+                knots.push((v, cum as f64 / n));
+                cum += w;
+                knots.push((v, cum as f64 / n));
+            }
+            return knots;
+        }
+        if let Some(min) = self.profile.min {
+            knots.push((min, 0.0));
+        }
+        for &(v, w) in &self.pairs {
+            knots.push((v, (cum as f64 + w as f64 / 2.0) / n));
+            cum += w;
+        }
+        if let Some(max) = self.profile.max {
+            knots.push((max, 1.0));
+        }
+        knots
     }
 
     fn n_unique(&self) -> usize {
@@ -249,8 +294,55 @@ fn ks_statistic(x: &NumericSide, y: &NumericSide) -> f64 {
     if min_s > max_diff { min_s } else { max_diff }
 }
 
-/// `∫ |F_x - F_y|^p` as scipy's `_cdf_distance` (see `distance::cdf_distance`).
+/// Left and right limits of a piecewise-linear CDF at `t` (see [`NumericSide::knots`]).
+fn cdf_at(knots: &[(f64, f64)], t: f64) -> (f64, f64) {
+    let lo = knots.partition_point(|k| k.0 < t);
+    let hi = knots.partition_point(|k| k.0 <= t);
+    if hi > lo {
+        return (knots[lo].1, knots[hi - 1].1);
+    }
+    if lo == 0 {
+        return (0.0, 0.0);
+    }
+    if lo == knots.len() {
+        return (1.0, 1.0);
+    }
+    let ((a, fa), (b, fb)) = (knots[lo - 1], knots[lo]);
+    let f = fa + (fb - fa) * (t - a) / (b - a);
+    (f, f)
+}
+
+/// `∫ |F_x - F_y|^p dt` for p = 1 or 2 between piecewise-linear CDFs, exactly: between
+/// consecutive pooled knots the difference is linear.
+fn linear_cdf_distance(x: &[(f64, f64)], y: &[(f64, f64)], p: u8) -> f64 {
+    let mut points: Vec<f64> = x.iter().chain(y).map(|k| k.0).collect();
+    points.sort_unstable_by(f64::total_cmp);
+    points.dedup();
+    let mut sum = NeumaierSum::default();
+    for pair in points.windows(2) {
+        let (a, b) = (pair[0], pair[1]);
+        let d0 = cdf_at(x, a).1 - cdf_at(y, a).1;
+        let d1 = cdf_at(x, b).0 - cdf_at(y, b).0;
+        let width = b - a;
+        sum.add(if p == 1 {
+            if d0 * d1 >= 0.0 {
+                (d0.abs() + d1.abs()) / 2.0 * width
+            } else {
+                (d0 * d0 + d1 * d1) / (2.0 * (d0.abs() + d1.abs())) * width
+            }
+        } else {
+            (d0 * d0 + d0 * d1 + d1 * d1) / 3.0 * width
+        });
+    }
+    sum.total()
+}
+
+/// `∫ |F_x - F_y|^p` as scipy's `_cdf_distance` (see `distance::cdf_distance`) when both
+/// sides are exact, else between the interpolated CDFs.
 fn cdf_distance(x: &NumericSide, y: &NumericSide, p: u8) -> f64 {
+    if !(x.exact && y.exact) {
+        return linear_cdf_distance(&x.knots(), &y.knots(), p);
+    }
     let (nx, ny) = (x.n as f64, y.n as f64);
     let mut sum = NeumaierSum::default();
     walk(&x.pairs, &y.pairs, |value, i, j, next| {

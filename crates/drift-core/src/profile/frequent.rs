@@ -166,15 +166,22 @@ impl CategoryCounts {
                 }
             }
             (CategoryCounts::Frequent(mine), CategoryCounts::Exact(theirs)) => {
-                let mut theirs_items = FrequentItems::new(capacity);
-                theirs_items.counters = theirs.clone();
-                mine.merge(&theirs_items);
+                mine.merge(&FrequentItems {
+                    capacity: mine.capacity,
+                    counters: theirs.clone(),
+                    max_undercount: 0,
+                });
             }
-            (CategoryCounts::Exact(_), CategoryCounts::Frequent(theirs)) => {
-                self.to_frequent(capacity);
-                if let CategoryCounts::Frequent(mine) = self {
-                    mine.merge(theirs);
-                }
+            (CategoryCounts::Exact(mine), CategoryCounts::Frequent(theirs)) => {
+                // the same sums and one reduction as the other operand order
+                let mut items = theirs.clone();
+                let exact = FrequentItems {
+                    capacity: items.capacity,
+                    counters: std::mem::take(mine),
+                    max_undercount: 0,
+                };
+                items.merge(&exact);
+                *self = CategoryCounts::Frequent(items);
             }
             (CategoryCounts::Frequent(mine), CategoryCounts::Frequent(theirs)) => {
                 mine.merge(theirs);

@@ -31,7 +31,7 @@ const MIN_LEVEL_CAPACITY: usize = 8;
 const MAX_LEVELS: usize = 64;
 
 /// A KLL sketch of finite `f64` values.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(try_from = "KllRepr", into = "KllRepr")]
 pub struct KllSketch {
     k: u16,
@@ -44,6 +44,24 @@ pub struct KllSketch {
     n_items: usize,
     /// Whether level 0 is currently sorted.
     level0_sorted: bool,
+}
+
+/// Equal when the serialized forms are: the same items at every level, whatever the
+/// order level 0 was filled in.
+impl PartialEq for KllSketch {
+    fn eq(&self, other: &Self) -> bool {
+        let sorted0 = |s: &KllSketch| {
+            let mut level = s.levels[0].clone();
+            level.sort_unstable_by(f64::total_cmp);
+            level
+        };
+        self.k == other.k
+            && self.seed == other.seed
+            && self.n == other.n
+            && self.compactions == other.compactions
+            && self.levels[1..] == other.levels[1..]
+            && sorted0(self) == sorted0(other)
+    }
 }
 
 /// The serialized form of a [`KllSketch`]: every level sorted ascending.

@@ -76,7 +76,7 @@ pub struct ProfileOptions {
 impl Default for ProfileOptions {
     fn default() -> Self {
         ProfileOptions {
-            quantile_k: 200,
+            quantile_k: 1000,
             exact_limit: 1024,
             frequent_capacity: 1024,
             distinct_precision: 12,
