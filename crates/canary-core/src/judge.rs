@@ -24,6 +24,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::analysis::{Measurement, MeasurementPhase};
 use crate::config::{
     Direction, EffectMeasure, JudgeConfig, MetricConfig, MetricKind, MissingDataPolicy,
     NO_DATA_PERCENT, NanStrategy, ScoreThresholds,
@@ -821,6 +822,41 @@ pub fn score(config: &JudgeConfig, metrics: Vec<MetricResult>) -> CanaryVerdict 
     }
 }
 
+impl CanaryVerdict {
+    /// The verdict as one measurement for the rollout machine: Pass is Successful,
+    /// Marginal and Inconclusive are Inconclusive (a human decides), Fail is Failed.
+    pub fn measurement_phase(&self) -> MeasurementPhase {
+        match self.decision {
+            Decision::Pass => MeasurementPhase::Successful,
+            Decision::Marginal | Decision::Inconclusive => MeasurementPhase::Inconclusive,
+            Decision::Fail => MeasurementPhase::Failed,
+        }
+    }
+
+    /// [`CanaryVerdict::measurement_phase`] with the verdict's reason, under `metric`.
+    pub fn measurement(&self, metric: &str) -> Measurement {
+        Measurement::new(metric, self.measurement_phase(), self.reason.clone())
+    }
+}
+
+impl MetricResult {
+    /// This metric's result as a measurement (for dry-run or per-metric analyses): Pass
+    /// is Successful, High, Low and NoDataFail are Failed, NoData and Inconclusive are
+    /// Inconclusive.
+    pub fn measurement(&self) -> Measurement {
+        let phase = match self.classification {
+            Classification::Pass => MeasurementPhase::Successful,
+            Classification::High | Classification::Low | Classification::NoDataFail => {
+                MeasurementPhase::Failed
+            }
+            Classification::NoData | Classification::Inconclusive { .. } => {
+                MeasurementPhase::Inconclusive
+            }
+        };
+        Measurement::new(self.name.clone(), phase, self.reason.clone())
+    }
+}
+
 impl Classification {
     /// Kayenta's critical-failure test is `critical && classification != Pass`; under our
     /// policy an inconclusive critical metric holds the verdict instead of failing it.
@@ -1304,5 +1340,19 @@ mod tests {
         assert_eq!(json["metrics"][1]["classification"]["needed"], 9);
         let back: CanaryVerdict = serde_json::from_value(json).expect("round trip");
         assert_eq!(back, verdict);
+        // for the rollout machine: too little data holds, a High fails
+        assert_eq!(verdict.decision, Decision::Inconclusive);
+        assert_eq!(
+            verdict.measurement("canary").phase,
+            MeasurementPhase::Inconclusive
+        );
+        assert_eq!(
+            verdict.metrics[0].measurement().phase,
+            MeasurementPhase::Failed
+        );
+        assert_eq!(
+            verdict.metrics[1].measurement().phase,
+            MeasurementPhase::Inconclusive
+        );
     }
 }

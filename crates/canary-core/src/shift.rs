@@ -76,7 +76,7 @@ pub fn shift_test(
     let p_value = asymptotic_two_sided(u, n, m, &ranks.tie_sizes);
 
     let total = (x.len() as u64) * (y.len() as u64);
-    let estimate = if total % 2 == 1 {
+    let estimate = if !total.is_multiple_of(2) {
         kth_difference(x, y, total / 2)
     } else {
         let (lo, hi) = (
