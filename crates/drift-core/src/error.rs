@@ -198,7 +198,9 @@ pub enum ProfileError {
         found: String,
     },
     /// The profile was written in a format version this build does not read.
-    #[error("profile schema version {found} is not supported (this build reads version {supported})")]
+    #[error(
+        "profile schema version {found} is not supported (this build reads version {supported})"
+    )]
     UnsupportedVersion {
         /// The version found.
         found: u64,

@@ -77,9 +77,7 @@ fn sharded_profile(values: &[f64], shards: usize, options: &ProfileOptions) -> C
     let size = values.len().div_ceil(shards);
     let parts: Vec<Profile> = values
         .chunks(size)
-        .map(|part| {
-            Profile::from_columns(&[column("x", numeric(part))], options).expect("profile")
-        })
+        .map(|part| Profile::from_columns(&[column("x", numeric(part))], options).expect("profile"))
         .collect();
     Profile::merge_all(&parts)
         .expect("merge")
@@ -150,8 +148,8 @@ fn both_ways(
         test: TestChoice::Fixed(test),
         ..DriftOptions::default()
     };
-    let exact = ColumnDrift::compute("x", &numeric(reference), &numeric(current), &options)
-        .expect("exact");
+    let exact =
+        ColumnDrift::compute("x", &numeric(reference), &numeric(current), &options).expect("exact");
     let profile_options = ProfileOptions::default();
     let (r, c) = (
         sharded_profile(reference, shards, &profile_options),
@@ -256,11 +254,17 @@ fn a_profile_does_not_grow_with_rows() {
     for &(json, binary) in &sizes {
         // docs/profiles.md: a numeric column at most 3k + 8 per level stored values, a
         // categorical one at most 1024 counters, 4096 distinct-count registers each
-        assert!(json <= 200_000 && binary <= 64_000, "{json} B JSON, {binary} B binary");
+        assert!(
+            json <= 200_000 && binary <= 64_000,
+            "{json} B JSON, {binary} B binary"
+        );
     }
     // 100 times the rows: the sketch fills up to its capacity (about 3k values), no more
     let (at_10k, at_1m) = (sizes[0].1, sizes[2].1);
-    assert!(at_1m * 2 <= at_10k * 3, "grew from {at_10k} to {at_1m} bytes");
+    assert!(
+        at_1m * 2 <= at_10k * 3,
+        "grew from {at_10k} to {at_1m} bytes"
+    );
 }
 
 /// Small sketches, so that a few hundred rows exercise every switch.
@@ -412,7 +416,7 @@ proptest! {
         }
         let json = profile.to_json();
         let cut = flip.index(json.len());
-        let _ = Profile::read(json[..cut].as_bytes());
+        let _ = Profile::read(&json.as_bytes()[..cut]);
     }
 }
 
@@ -471,11 +475,9 @@ fn wrong_versions_and_kinds_are_typed_errors() {
 #[test]
 fn merging_checks_options_and_kinds() {
     let a = table_profile(&[Some(1.0)], &[Some("a".into())]);
-    let other_options = Profile::from_columns(
-        &[column("x", numeric(&[1.0]))],
-        &ProfileOptions::default(),
-    )
-    .expect("profile");
+    let other_options =
+        Profile::from_columns(&[column("x", numeric(&[1.0]))], &ProfileOptions::default())
+            .expect("profile");
     assert!(matches!(
         a.clone().merge(&other_options),
         Err(ProfileError::IncompatibleOptions { .. })
@@ -566,13 +568,21 @@ fn exact_counts_give_the_exact_statistics() {
             StatTest::Wasserstein | StatTest::MeanShift | StatTest::TTest => 1e-9,
             _ => 0.0,
         };
-        let (e, a) = (exact.statistic.expect("exact"), approx.statistic.expect("approx"));
+        let (e, a) = (
+            exact.statistic.expect("exact"),
+            approx.statistic.expect("approx"),
+        );
         test_support::assert_close(a, e, rel, 0.0, test.name());
         match (exact.p_value, approx.p_value) {
-            (Some(e), Some(a)) => test_support::assert_close(a, e, rel.max(1e-12), 1e-300, test.name()),
+            (Some(e), Some(a)) => {
+                test_support::assert_close(a, e, rel.max(1e-12), 1e-300, test.name())
+            }
             (e, a) => assert_eq!(e, a, "{test}"),
         }
-        assert_eq!((exact.drifted, exact.threshold), (approx.drifted, approx.threshold));
+        assert_eq!(
+            (exact.drifted, exact.threshold),
+            (approx.drifted, approx.threshold)
+        );
         assert_eq!(exact.distribution, approx.distribution);
         assert_eq!(exact.quality, approx.quality);
     }
@@ -588,9 +598,8 @@ fn exact_counts_give_the_exact_statistics() {
         let (r, c) = (few(0.0, 5), few(0.4, 6));
         let options = DriftOptions::default();
         let exact = ColumnDrift::compute("x", &r, &c, &options).expect("exact");
-        let approx =
-            ColumnDrift::from_profiles("x", &profile_of(&r), &profile_of(&c), &options)
-                .expect("profiles");
+        let approx = ColumnDrift::from_profiles("x", &profile_of(&r), &profile_of(&c), &options)
+            .expect("profiles");
         assert_eq!((exact.test, approx.test), (expected, expected));
         assert_eq!(exact.statistic, approx.statistic);
         assert_eq!(exact.p_value, approx.p_value);
@@ -600,7 +609,9 @@ fn exact_counts_give_the_exact_statistics() {
 
 fn zipf_labels(n: usize, n_categories: usize, skew_shift: usize, seed: u64) -> ColumnData {
     let mut rng = SeededRng::new(seed);
-    let weights: Vec<f64> = (1..=n_categories).map(|i| 1.0 / (i as f64).powf(1.1)).collect();
+    let weights: Vec<f64> = (1..=n_categories)
+        .map(|i| 1.0 / (i as f64).powf(1.1))
+        .collect();
     let total: f64 = weights.iter().sum();
     let cumulative: Vec<f64> = weights
         .iter()
@@ -640,8 +651,18 @@ fn exact_category_counts_give_the_exact_tests() {
         assert_eq!(exact.statistic, approx.statistic, "{test}");
         assert_eq!(exact.p_value, approx.p_value, "{test}");
         assert_eq!(
-            (&exact.reference, &exact.current, &exact.quality, &exact.distribution),
-            (&approx.reference, &approx.current, &approx.quality, &approx.distribution),
+            (
+                &exact.reference,
+                &exact.current,
+                &exact.quality,
+                &exact.distribution
+            ),
+            (
+                &approx.reference,
+                &approx.current,
+                &approx.quality,
+                &approx.distribution
+            ),
             "{test}"
         );
     }
@@ -666,17 +687,27 @@ fn frequent_item_summaries_stay_within_their_stated_error() {
             let options = options_with(test);
             let exact = ColumnDrift::compute("c", &r, &c, &options).expect("exact");
             let approx = ColumnDrift::from_profiles("c", &pr, &pc, &options).expect("profiles");
-            let (e, a) = (exact.statistic.expect("exact"), approx.statistic.expect("approx"));
+            let (e, a) = (
+                exact.statistic.expect("exact"),
+                approx.statistic.expect("approx"),
+            );
             let allowed = frequent_tolerance(test);
             // pooling untracked categories lowers a divergence (data-processing
             // inequality); the undercounts of kept categories move it by at most `allowed`
-            assert!(a <= e + allowed, "{test} seed {seed}: exact {e}, profiles {a}");
+            assert!(
+                a <= e + allowed,
+                "{test} seed {seed}: exact {e}, profiles {a}"
+            );
             worst[i] = worst[i].max(a - e);
         }
         let auto = DriftOptions::default();
         assert_eq!(
-            ColumnDrift::compute("c", &r, &c, &auto).expect("exact").drifted,
-            ColumnDrift::from_profiles("c", &pr, &pc, &auto).expect("profiles").drifted
+            ColumnDrift::compute("c", &r, &c, &auto)
+                .expect("exact")
+                .drifted,
+            ColumnDrift::from_profiles("c", &pr, &pc, &auto)
+                .expect("profiles")
+                .drifted
         );
     }
     eprintln!("frequent items: largest excess over the exact value {tests:?} {worst:?}");
@@ -701,8 +732,9 @@ fn tests_that_need_raw_values_are_named_errors() {
         StatTest::MannWhitney,
         StatTest::EmpiricalMmd,
     ] {
-        let drift = ColumnDrift::from_profiles("x", &profile_of(&r), &profile_of(&c), &options_with(test))
-            .expect("column");
+        let drift =
+            ColumnDrift::from_profiles("x", &profile_of(&r), &profile_of(&c), &options_with(test))
+                .expect("column");
         let expected = DriftError::NotFromProfiles {
             column: "x".into(),
             test: test.name(),
@@ -723,8 +755,14 @@ fn reports_from_sharded_profiles_match_the_exact_report() {
         let table = |shift: f64, seed: u64| {
             vec![
                 column("steady", numeric(&sample(Shape::Normal, n, 0.0, seed))),
-                column("moved", numeric(&sample(Shape::LogNormal, n, shift, seed + 1))),
-                column("mixture", numeric(&sample(Shape::Mixture, n, shift / 4.0, seed + 2))),
+                column(
+                    "moved",
+                    numeric(&sample(Shape::LogNormal, n, shift, seed + 1)),
+                ),
+                column(
+                    "mixture",
+                    numeric(&sample(Shape::Mixture, n, shift / 4.0, seed + 2)),
+                ),
                 column("ints", numeric(&sample(Shape::Integers, n, 0.0, seed + 3))),
                 column("few", {
                     let v: Vec<f64> = sample(Shape::Uniform, n, shift, seed + 4)
@@ -733,7 +771,10 @@ fn reports_from_sharded_profiles_match_the_exact_report() {
                         .collect();
                     numeric(&v)
                 }),
-                column("category", zipf_labels(n, 30, (shift * 4.0) as usize, seed + 5)),
+                column(
+                    "category",
+                    zipf_labels(n, 30, (shift * 4.0) as usize, seed + 5),
+                ),
                 // within the exact limit: high-cardinality columns are
                 // frequent_item_summaries_stay_within_their_stated_error's
                 column("users", zipf_labels(n, 1_000, 0, seed + 6)),
@@ -763,7 +804,11 @@ fn reports_from_sharded_profiles_match_the_exact_report() {
         assert_eq!(exact.dataset_drift, approx.dataset_drift);
         assert_eq!(exact.n_drifted, approx.n_drifted);
         for (e, a) in exact.columns.iter().zip(&approx.columns) {
-            assert_eq!((&e.name, e.test, e.drifted), (&a.name, a.test, a.drifted), "n {n}");
+            assert_eq!(
+                (&e.name, e.test, e.drifted),
+                (&a.name, a.test, a.drifted),
+                "n {n}"
+            );
             assert_eq!(e.error, a.error);
         }
     }

@@ -4,11 +4,11 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::ProfileOptions;
 use super::frequent::CategoryCounts;
 use super::hll::{HyperLogLog, hash_label, hash_number};
 use super::kll::KllSketch;
 use super::moments::Moments;
-use super::ProfileOptions;
 use crate::column::{ColumnData, ColumnKind};
 use crate::error::ProfileError;
 
@@ -144,9 +144,7 @@ impl ColumnProfile {
     pub fn new(kind: ColumnKind, options: &ProfileOptions) -> Self {
         match kind {
             ColumnKind::Numeric => ColumnProfile::Numeric(NumericProfile::new(options)),
-            ColumnKind::Categorical => {
-                ColumnProfile::Categorical(CategoricalProfile::new(options))
-            }
+            ColumnKind::Categorical => ColumnProfile::Categorical(CategoricalProfile::new(options)),
         }
     }
 
@@ -283,9 +281,7 @@ impl ColumnProfile {
                     ));
                 }
                 let finite = p.moments.count;
-                if p.quantiles.n() != finite
-                    || p.n_missing + p.n_non_finite + finite != p.n_rows
-                {
+                if p.quantiles.n() != finite || p.n_missing + p.n_non_finite + finite != p.n_rows {
                     return Err("numeric counts do not add up".into());
                 }
                 if let Some(values) = &p.values

@@ -27,7 +27,9 @@ use super::column::{CategoricalProfile, ColumnProfile, NumericProfile};
 use super::{Profile, hll::HyperLogLog};
 use crate::column::ColumnKind;
 use crate::error::{DriftError, TestError};
-use crate::report::{ColumnDrift, DatasetInfo, DriftOptions, DriftReport, TestChoice, UnmatchedColumn};
+use crate::report::{
+    ColumnDrift, DatasetInfo, DriftOptions, DriftReport, TestChoice, UnmatchedColumn,
+};
 use crate::select::auto_test;
 use crate::stattest::distance::{MIN_NORM, NeumaierSum};
 use crate::stattest::frequencies::{Frequencies, Key};
@@ -416,8 +418,18 @@ fn numeric_shares(x: &NumericSide, y: &NumericSide, fill_zeroes: bool) -> binned
 }
 
 fn pooled_range(x: &NumericSide, y: &NumericSide) -> (f64, f64) {
-    let min = x.profile.min.into_iter().chain(y.profile.min).fold(f64::INFINITY, f64::min);
-    let max = x.profile.max.into_iter().chain(y.profile.max).fold(f64::NEG_INFINITY, f64::max);
+    let min = x
+        .profile
+        .min
+        .into_iter()
+        .chain(y.profile.min)
+        .fold(f64::INFINITY, f64::min);
+    let max = x
+        .profile
+        .max
+        .into_iter()
+        .chain(y.profile.max)
+        .fold(f64::NEG_INFINITY, f64::max);
     (min, max)
 }
 
@@ -455,7 +467,12 @@ fn numeric_outcome(
         method: Some(basis),
     };
     let moments = || "from profiles: moments".to_owned();
-    let norm = x.profile.moments.population_std().unwrap_or(0.0).max(MIN_NORM);
+    let norm = x
+        .profile
+        .moments
+        .population_std()
+        .unwrap_or(0.0)
+        .max(MIN_NORM);
     Ok(match test {
         StatTest::Ks => {
             let r = ks::ks_2samp_from_statistic(ks_statistic(x, y), x.n as usize, y.n as usize);
@@ -474,7 +491,10 @@ fn numeric_outcome(
             std::f64::consts::SQRT_2 * cdf_distance(x, y, 2).sqrt(),
             numeric_basis(x, y),
         ),
-        StatTest::Psi => distance(binned::psi(&numeric_shares(x, y, true)), numeric_basis(x, y)),
+        StatTest::Psi => distance(
+            binned::psi(&numeric_shares(x, y, true)),
+            numeric_basis(x, y),
+        ),
         StatTest::KlDiv => distance(
             binned::kl_div(&numeric_shares(x, y, true)),
             numeric_basis(x, y),
@@ -486,7 +506,8 @@ fn numeric_outcome(
         StatTest::Hellinger => {
             let (min, max) = pooled_range(x, y);
             let edges = binned::sturges_edges(min, max, n_unique_both_numeric(x, y).max(1));
-            let statistic = binned::hellinger_binned(&edges, &x.histogram(&edges), &y.histogram(&edges));
+            let statistic =
+                binned::hellinger_binned(&edges, &x.histogram(&edges), &y.histogram(&edges));
             distance(statistic, numeric_basis(x, y))
         }
         StatTest::MeanShift => {
@@ -520,8 +541,11 @@ fn numeric_outcome(
         | StatTest::FisherExact
             if x.exact && y.exact =>
         {
-            let mut outcome =
-                stattest::run_on_frequencies(test, &numeric_frequencies(x, y), &options.permutation)?;
+            let mut outcome = stattest::run_on_frequencies(
+                test,
+                &numeric_frequencies(x, y),
+                &options.permutation,
+            )?;
             outcome.method = Some(numeric_basis(x, y));
             outcome
         }
@@ -562,8 +586,13 @@ fn numeric_drift(
         // more than `exact_limit` (at least 20) distinct values on one side
         usize::MAX
     };
-    let (test, configured, threshold) =
-        choose(name, ColumnKind::Numeric, x.n as usize, n_unique_both, options);
+    let (test, configured, threshold) = choose(
+        name,
+        ColumnKind::Numeric,
+        x.n as usize,
+        n_unique_both,
+        options,
+    );
     let missing_share = |p: &NumericProfile| share(p.n_missing + p.n_non_finite, p.n_rows);
     let out_of_range = match (reference.min, reference.max) {
         (Some(lo), Some(hi)) if y.n > 0 => {
@@ -653,8 +682,14 @@ fn categorical_frequencies(x: &CategoricalProfile, y: &CategoricalProfile) -> Fr
     labels.dedup();
     let mut freq = Frequencies {
         keys: labels.iter().map(|l| Key::Label((*l).clone())).collect(),
-        reference: labels.iter().map(|l| cx.get(*l).copied().unwrap_or(0)).collect(),
-        current: labels.iter().map(|l| cy.get(*l).copied().unwrap_or(0)).collect(),
+        reference: labels
+            .iter()
+            .map(|l| cx.get(*l).copied().unwrap_or(0))
+            .collect(),
+        current: labels
+            .iter()
+            .map(|l| cy.get(*l).copied().unwrap_or(0))
+            .collect(),
     };
     let rest_x = x.count() - freq.reference.iter().sum::<u64>();
     let rest_y = y.count() - freq.current.iter().sum::<u64>();
@@ -745,7 +780,13 @@ fn categorical_drift(
                     outcome
                 })
                 .map_err(|source| {
-                    test_error(name, test, source, ColumnKind::Categorical, CATEGORICAL_SUPPORTED)
+                    test_error(
+                        name,
+                        test,
+                        source,
+                        ColumnKind::Categorical,
+                        CATEGORICAL_SUPPORTED,
+                    )
                 })
         })
     };

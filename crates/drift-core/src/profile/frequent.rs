@@ -147,7 +147,7 @@ impl CategoryCounts {
                     }
                 }
                 if map.len() > exact_limit {
-                    self.to_frequent(capacity);
+                    self.switch_to_frequent(capacity);
                 }
             }
             CategoryCounts::Frequent(items) => items.add(label, count),
@@ -162,7 +162,7 @@ impl CategoryCounts {
                     *mine.entry(label.clone()).or_insert(0) += count;
                 }
                 if mine.len() > exact_limit {
-                    self.to_frequent(capacity);
+                    self.switch_to_frequent(capacity);
                 }
             }
             (CategoryCounts::Frequent(mine), CategoryCounts::Exact(theirs)) => {
@@ -189,7 +189,7 @@ impl CategoryCounts {
         }
     }
 
-    fn to_frequent(&mut self, capacity: usize) {
+    fn switch_to_frequent(&mut self, capacity: usize) {
         if let CategoryCounts::Exact(map) = self {
             let mut items = FrequentItems::new(capacity);
             items.counters = std::mem::take(map);
@@ -253,7 +253,10 @@ mod tests {
         assert!(counts.counts().len() <= 20);
         for (label, &true_count) in &exact {
             let estimate = counts.counts().get(label).copied().unwrap_or(0);
-            assert!(estimate <= true_count && true_count - estimate <= bound, "{label}");
+            assert!(
+                estimate <= true_count && true_count - estimate <= bound,
+                "{label}"
+            );
         }
     }
 }

@@ -92,7 +92,10 @@ impl TryFrom<KllRepr> for KllSketch {
 
     fn try_from(repr: KllRepr) -> Result<Self, String> {
         if repr.k < 8 {
-            return Err(format!("quantile sketch k must be at least 8, got {}", repr.k));
+            return Err(format!(
+                "quantile sketch k must be at least 8, got {}",
+                repr.k
+            ));
         }
         if repr.levels.is_empty() || repr.levels.len() > MAX_LEVELS {
             return Err(format!(
@@ -103,7 +106,9 @@ impl TryFrom<KllRepr> for KllSketch {
         let mut weight_sum: u128 = 0;
         for (h, level) in repr.levels.iter().enumerate() {
             if level.iter().any(|v| !v.is_finite()) {
-                return Err(format!("quantile sketch level {h} holds a non-finite value"));
+                return Err(format!(
+                    "quantile sketch level {h} holds a non-finite value"
+                ));
             }
             if level.windows(2).any(|w| w[0] > w[1]) {
                 return Err(format!("quantile sketch level {h} is not sorted"));
@@ -269,7 +274,12 @@ impl KllSketch {
                 ^ paired[paired.len() - 1].to_bits().rotate_left(17),
         ) & 1;
         self.compactions += 1;
-        let promoted: Vec<f64> = paired.iter().skip(coin as usize).step_by(2).copied().collect();
+        let promoted: Vec<f64> = paired
+            .iter()
+            .skip(coin as usize)
+            .step_by(2)
+            .copied()
+            .collect();
         self.n_items -= paired.len() - promoted.len();
         let upper = std::mem::take(&mut self.levels[h + 1]);
         self.levels[h + 1] = merge_sorted(&upper, &promoted);

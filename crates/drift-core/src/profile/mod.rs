@@ -330,7 +330,12 @@ impl Profile {
                 }
             }
         }
-        for (column, _) in merged.columns.iter_mut().zip(&touched).filter(|(_, t)| !**t) {
+        for (column, _) in merged
+            .columns
+            .iter_mut()
+            .zip(&touched)
+            .filter(|(_, t)| !**t)
+        {
             column.profile.push_missing(other.n_rows);
         }
         merged.n_rows += other.n_rows;
@@ -390,7 +395,11 @@ impl Profile {
                 });
             }
         }
-        match header.schema_version.as_ref().and_then(serde_json::Value::as_u64) {
+        match header
+            .schema_version
+            .as_ref()
+            .and_then(serde_json::Value::as_u64)
+        {
             Some(v) if v == u64::from(PROFILE_SCHEMA_VERSION) => {}
             Some(v) => {
                 return Err(ProfileError::UnsupportedVersion {
@@ -413,9 +422,8 @@ impl Profile {
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::from(*BINARY_MAGIC);
         out.extend_from_slice(&(PROFILE_SCHEMA_VERSION as u16).to_le_bytes());
-        let body = postcard::to_allocvec(self).unwrap_or_else(|e| {
-            unreachable!("a profile always serializes to postcard: {e}")
-        });
+        let body = postcard::to_allocvec(self)
+            .unwrap_or_else(|e| unreachable!("a profile always serializes to postcard: {e}"));
         out.extend_from_slice(&body);
         out
     }

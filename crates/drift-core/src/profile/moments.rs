@@ -76,7 +76,8 @@ mod tests {
     #[test]
     fn welford_and_chan_agree_with_two_pass() {
         let values: Vec<f64> = (0..1000).map(|i| 1e6 + f64::from(i % 37) * 0.25).collect();
-        let (mut all, mut left, mut right) = (Moments::default(), Moments::default(), Moments::default());
+        let (mut all, mut left, mut right) =
+            (Moments::default(), Moments::default(), Moments::default());
         values.iter().for_each(|&v| all.push(v));
         values[..300].iter().for_each(|&v| left.push(v));
         values[300..].iter().for_each(|&v| right.push(v));

@@ -84,7 +84,11 @@ pub fn ks_2samp(x_sorted: &[f64], y_sorted: &[f64]) -> KsResult {
             method: KsMethod::Asymptotic,
         };
     }
-    ks_2samp_from_statistic(ks_statistic(x_sorted, y_sorted), x_sorted.len(), y_sorted.len())
+    ks_2samp_from_statistic(
+        ks_statistic(x_sorted, y_sorted),
+        x_sorted.len(),
+        y_sorted.len(),
+    )
 }
 
 /// [`ks_2samp`] from its statistic `d` and the sample sizes (both at least 1): the same

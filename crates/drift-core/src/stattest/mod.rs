@@ -444,32 +444,32 @@ pub(crate) fn run_on_frequencies(
 ) -> Result<TestOutcome, TestError> {
     match test {
         StatTest::ChiSquare => {
-            let r = categorical::chisquare(&freq);
+            let r = categorical::chisquare(freq);
             Ok(TestOutcome::p_value(r.statistic, r.p_value))
         }
         StatTest::GTest => {
-            let r = categorical::g_test(&freq);
+            let r = categorical::g_test(freq);
             Ok(TestOutcome::p_value(r.statistic, r.p_value))
         }
         StatTest::Z => {
-            let r = categorical::z_test(&freq);
+            let r = categorical::z_test(freq);
             Ok(TestOutcome::p_value(r.statistic, r.p_value))
         }
         StatTest::Tvd => {
-            let r = permutation::tvd_test(&freq, options);
+            let r = permutation::tvd_test(freq, options);
             Ok(TestOutcome::p_value(r.statistic, r.p_value))
         }
-        StatTest::FisherExact => fisher_on_frequencies(&freq),
+        StatTest::FisherExact => fisher_on_frequencies(freq),
         StatTest::Psi => Ok(TestOutcome::distance(binned::psi(
-            &binned::categorical_shares(&freq, true),
+            &binned::categorical_shares(freq, true),
         ))),
         StatTest::KlDiv => Ok(TestOutcome::distance(binned::kl_div(
-            &binned::categorical_shares(&freq, true),
+            &binned::categorical_shares(freq, true),
         ))),
         StatTest::JensenShannon => Ok(TestOutcome::distance(binned::jensen_shannon(
-            &binned::categorical_shares(&freq, false),
+            &binned::categorical_shares(freq, false),
         ))),
-        StatTest::Hellinger => Ok(TestOutcome::distance(binned::hellinger_frequencies(&freq))),
+        StatTest::Hellinger => Ok(TestOutcome::distance(binned::hellinger_frequencies(freq))),
         _ => Err(TestError::UnsupportedKind(ColumnKind::Categorical)),
     }
 }
