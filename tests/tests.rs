@@ -1,8 +1,10 @@
 //! End-to-end tests: the real `monitor` binary on files, and the tidy checks.
 
 mod backends;
+mod cli_detect;
 mod cli_drift;
 mod cli_inputs;
+mod cli_profile;
 mod html_render;
 mod support;
 mod tidy;

@@ -1,19 +1,22 @@
 //! `monitor drift`: read two tables, compare every column (in parallel), report.
 
-use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 
 use anyhow::anyhow;
 use clap::Args;
 use drift_core::{
     ColumnData, ColumnDrift, ColumnOptions, Correction, DatasetInfo, DriftError, DriftOptions,
-    DriftReport, NamedColumn, PermutationOptions, StatTest, TestChoice, match_columns,
+    DriftReport, NamedColumn, PermutationOptions, Profile, ProfileOptions, StatTest, TestChoice,
+    match_columns,
 };
 
-use crate::config::{Kind, MonitorConfig};
+use crate::config::MonitorConfig;
 use crate::exit::{Failure, Outcome};
+use crate::input::{self, TableArgs};
 use crate::output::{self, Format};
+use crate::profile;
 use crate::progress::Progress;
 
 /// Arguments of `monitor drift`.
@@ -21,32 +24,25 @@ use crate::progress::Progress;
 pub struct DriftArgs {
     /// The reference data, e.g. the training set: CSV (header row; `.gz` too), JSON Lines or
     /// Parquet, by extension.
-    #[arg(long)]
-    reference: PathBuf,
+    #[arg(long, required_unless_present = "reference_profile")]
+    reference: Option<PathBuf>,
     /// The current data, e.g. today's traffic, in any of the same formats.
-    #[arg(long)]
-    current: PathBuf,
-    /// A monitor.toml with `[drift]` defaults and `[[features]]` (kind, test, threshold).
-    #[arg(long)]
-    config: Option<PathBuf>,
+    #[arg(long, required_unless_present = "current_profile")]
+    current: Option<PathBuf>,
+    /// A profile of the reference (from `monitor profile build|merge`) instead of its data.
+    #[arg(long, conflicts_with = "reference")]
+    reference_profile: Option<PathBuf>,
+    /// A profile of the current data instead of its data.
+    #[arg(long, conflicts_with = "current")]
+    current_profile: Option<PathBuf>,
+    #[command(flatten)]
+    table: TableArgs,
     /// The test for every column: `auto` (evidently's rule) or a test name [default: auto].
     #[arg(long)]
     test: Option<String>,
     /// Threshold for every column (default: each test's own).
     #[arg(long)]
     threshold: Option<f64>,
-    /// Only these columns (comma separated).
-    #[arg(long, value_delimiter = ',')]
-    columns: Option<Vec<String>>,
-    /// Treat these columns as categorical even if they hold numbers (comma separated).
-    #[arg(long, value_delimiter = ',')]
-    categorical: Vec<String>,
-    /// These columns must be numbers: a stray word is an error (comma separated).
-    #[arg(long, value_delimiter = ',')]
-    numeric: Vec<String>,
-    /// CSV field delimiter (default: detected from the header among , ; tab |).
-    #[arg(long, value_parser = parse_delimiter)]
-    delimiter: Option<u8>,
     /// Multiple-testing correction of p-values [default: none].
     #[arg(long, value_parser = ["none", "bonferroni", "bh"])]
     correction: Option<String>,
@@ -67,86 +63,35 @@ pub struct DriftArgs {
     fail_on_drift: bool,
 }
 
+/// One side of the comparison: data to read, or a profile.
+enum Side<'a> {
+    Data(&'a Path),
+    Profile(&'a Path),
+}
+
+impl<'a> Side<'a> {
+    fn of(data: Option<&'a PathBuf>, profile: Option<&'a PathBuf>) -> Side<'a> {
+        match (data, profile) {
+            (_, Some(profile)) => Side::Profile(profile),
+            (Some(data), None) => Side::Data(data),
+            // clap requires one of the two
+            (None, None) => Side::Data(Path::new("-")),
+        }
+    }
+}
+
 /// Runs the command.
 pub fn run(args: &DriftArgs) -> Result<Outcome, Failure> {
-    let config = match &args.config {
-        Some(path) => MonitorConfig::load(path).map_err(Failure::Input)?,
-        None => MonitorConfig::default(),
-    };
+    let config = args.table.load_config()?;
     let options = drift_options(args, &config).map_err(Failure::Input)?;
-    let forced = |kind: Kind, flags: &[String]| -> HashSet<String> {
-        let from_config = config
-            .features
-            .iter()
-            .filter(|f| f.kind == Some(kind))
-            .map(|f| f.name.clone());
-        flags.iter().cloned().chain(from_config).collect()
-    };
-    let read_options = tabular::ReadOptions {
-        categorical: forced(Kind::Categorical, &args.categorical),
-        numeric: forced(Kind::Numeric, &args.numeric),
-        columns: args.columns.clone(),
-        delimiter: args.delimiter,
-        progress: None,
-    };
-    let size = |path: &PathBuf| {
-        std::fs::metadata(path)
-            .ok()
-            .filter(|m| m.is_file())
-            .map(|m| m.len())
-    };
-    let progress = Progress::for_files(&[size(&args.reference), size(&args.current)]);
-    // both files at once: reading is most of the work
-    let read = |path: &PathBuf, index: usize| {
-        let _span = tracing::info_span!("read", path = %path.display()).entered();
-        let options = tabular::ReadOptions {
-            progress: progress.as_ref().map(|p| p.callback(index)),
-            ..read_options.clone()
-        };
-        tabular::read_table(path, &options).map_err(|e| Failure::Input(e.into()))
-    };
-    let (reference, current) = std::thread::scope(|scope| {
-        let current = scope.spawn(|| read(&args.current, 1));
-        let reference = read(&args.reference, 0);
-        (
-            reference,
-            current
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-        )
-    });
-    if let Some(progress) = &progress {
-        progress.finish();
-    }
-    let (mut reference, mut current) = (reference?, current?);
-    tabular::unify_kinds(&mut reference, &mut current);
-    let reference_info = DatasetInfo {
-        source: reference.source.clone(),
-        rows: reference.rows,
-    };
-    let current_info = DatasetInfo {
-        source: current.source.clone(),
-        rows: current.rows,
-    };
-    let report = {
-        let _span = tracing::info_span!("compare", columns = reference.columns.len()).entered();
-        let matched = match_columns(&reference.columns, &current.columns);
-        let names: Vec<String> = matched.pairs.iter().map(|p| p.0.to_owned()).collect();
-        let unmatched = matched.unmatched;
-        // hand the columns over: each numeric column is cleaned and sorted in its own buffer
-        let mut reference = by_name(reference.columns);
-        let mut current = by_name(current.columns);
-        let pairs = names
-            .into_iter()
-            .filter_map(|name| {
-                let r = reference.remove(&name)?;
-                let c = current.remove(&name)?;
-                Some((name, r, c))
-            })
-            .collect();
-        let columns = compute_columns(pairs, &options).map_err(|e| Failure::Input(e.into()))?;
-        DriftReport::assemble(&reference_info, &current_info, columns, unmatched, &options)
-            .map_err(|e| Failure::Input(e.into()))?
+    let read_options = args.table.read_options(&config);
+    let reference = Side::of(args.reference.as_ref(), args.reference_profile.as_ref());
+    let current = Side::of(args.current.as_ref(), args.current_profile.as_ref());
+    let report = match (reference, current) {
+        (Side::Data(reference), Side::Data(current)) => {
+            compare_tables(reference, current, read_options, &options)?
+        }
+        (reference, current) => compare_profiles(reference, current, &read_options, &options)?,
     };
     for column in report.columns.iter().filter(|c| c.error.is_some()) {
         tracing::warn!(column = %column.name, test = %column.test, error = column.error.as_deref(), "test not computed");
@@ -170,6 +115,113 @@ pub fn run(args: &DriftArgs) -> Result<Outcome, Failure> {
     } else {
         Outcome::Clean
     })
+}
+
+/// The exact report: reads both tables at once, tests the columns in parallel.
+fn compare_tables(
+    reference: &Path,
+    current: &Path,
+    read_options: tabular::ReadOptions,
+    options: &DriftOptions,
+) -> Result<DriftReport, Failure> {
+    let size = |path: &Path| {
+        std::fs::metadata(path)
+            .ok()
+            .filter(|m| m.is_file())
+            .map(|m| m.len())
+    };
+    let progress = Progress::for_files(&[size(reference), size(current)]);
+    // both files at once: reading is most of the work
+    let read = |path: &Path, index: usize| {
+        let options = tabular::ReadOptions {
+            progress: progress.as_ref().map(|p| p.callback(index)),
+            ..read_options.clone()
+        };
+        input::read_table(path, &options)
+    };
+    let (reference, current) = std::thread::scope(|scope| {
+        let current = scope.spawn(|| read(current, 1));
+        let reference = read(reference, 0);
+        (
+            reference,
+            current
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+        )
+    });
+    if let Some(progress) = &progress {
+        progress.finish();
+    }
+    let (mut reference, mut current) = (reference?, current?);
+    tabular::unify_kinds(&mut reference, &mut current);
+    let reference_info = DatasetInfo {
+        source: reference.source.clone(),
+        rows: reference.rows,
+    };
+    let current_info = DatasetInfo {
+        source: current.source.clone(),
+        rows: current.rows,
+    };
+    let _span = tracing::info_span!("compare", columns = reference.columns.len()).entered();
+    let matched = match_columns(&reference.columns, &current.columns);
+    let names: Vec<String> = matched.pairs.iter().map(|p| p.0.to_owned()).collect();
+    let unmatched = matched.unmatched;
+    // hand the columns over: each numeric column is cleaned and sorted in its own buffer
+    let mut reference = by_name(reference.columns);
+    let mut current = by_name(current.columns);
+    let pairs = names
+        .into_iter()
+        .filter_map(|name| {
+            let r = reference.remove(&name)?;
+            let c = current.remove(&name)?;
+            Some((name, r, c))
+        })
+        .collect();
+    let columns = compute_columns(pairs, options).map_err(|e| Failure::Input(e.into()))?;
+    DriftReport::assemble(&reference_info, &current_info, columns, unmatched, options)
+        .map_err(|e| Failure::Input(e.into()))
+}
+
+/// The report from profiles: a side given as data is profiled first, with the other
+/// side's sketch options so that both sides are summarised alike.
+fn compare_profiles(
+    reference: Side<'_>,
+    current: Side<'_>,
+    read_options: &tabular::ReadOptions,
+    options: &DriftOptions,
+) -> Result<DriftReport, Failure> {
+    let given = [&reference, &current]
+        .into_iter()
+        .find_map(|side| match side {
+            Side::Profile(path) => Some(*path),
+            Side::Data(_) => None,
+        });
+    let sketch_options = match given {
+        Some(path) => profile::load(path)?.options,
+        None => ProfileOptions::default(),
+    };
+    let load = |side: &Side<'_>| -> Result<(DatasetInfo, Profile), Failure> {
+        let (path, profile) = match side {
+            Side::Profile(path) => (*path, profile::load(path)?),
+            Side::Data(path) => (
+                *path,
+                profile::build(&[path], read_options, &sketch_options)?,
+            ),
+        };
+        let info = DatasetInfo {
+            source: path.display().to_string(),
+            rows: usize::try_from(profile.n_rows).unwrap_or(usize::MAX),
+        };
+        Ok((info, profile))
+    };
+    let (reference, current) = (load(&reference)?, load(&current)?);
+    let _span = tracing::info_span!("compare profiles").entered();
+    DriftReport::from_profiles(
+        (&reference.0, &reference.1),
+        (&current.0, &current.1),
+        options,
+    )
+    .map_err(|e| Failure::Input(e.into()))
 }
 
 /// The columns of a table by name (names are unique: the readers reject duplicates).
@@ -280,16 +332,6 @@ fn drift_options(args: &DriftArgs, config: &MonitorConfig) -> anyhow::Result<Dri
             ..PermutationOptions::default()
         },
     })
-}
-
-fn parse_delimiter(text: &str) -> Result<u8, String> {
-    match text {
-        "\\t" | "tab" => Ok(b'\t'),
-        _ if text.len() == 1 && text.is_ascii() => Ok(text.as_bytes()[0]),
-        _ => Err(format!(
-            "expected one ASCII character (or \\t), got \"{text}\""
-        )),
-    }
 }
 
 fn parse_test(name: &str, what: &str) -> anyhow::Result<StatTest> {

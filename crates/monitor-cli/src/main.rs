@@ -1,14 +1,17 @@
 //! The `monitor` binary: parses arguments, reads files, runs the crates, maps errors to exit codes.
 
 mod config;
+mod detect;
 mod drift;
 mod exit;
+mod input;
 mod output;
+mod profile;
 mod progress;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 /// Keeps machine learning models trustworthy in production.
 #[derive(Debug, Parser)]
@@ -25,20 +28,47 @@ struct Cli {
 enum Command {
     /// Did the current data drift from the reference? One test per column and a verdict.
     Drift(drift::DriftArgs),
+    /// Runs a streaming change detector (ADWIN, Page-Hinkley, DDM, ...) over one number a line.
+    Detect(detect::DetectArgs),
+    /// Builds, merges and shows mergeable column profiles (for data larger than one machine).
+    #[command(subcommand)]
+    Profile(profile::ProfileCommand),
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     let format = match cli.log_format.as_deref() {
         Some("json") => telemetry::LogFormat::Json,
         Some(_) => telemetry::LogFormat::Text,
         None if std::io::IsTerminal::is_terminal(&std::io::stderr()) => telemetry::LogFormat::Text,
         None => telemetry::LogFormat::Json,
     };
-    // logging is best effort: a second subscriber cannot exist in this fresh process
-    let _ = telemetry::init_logging(format);
-    let result = match cli.command {
+    // telemetry never stops a command: with unusable OTEL_* settings, logs still work
+    let config = telemetry::TelemetryConfig::new("monitor", env!("CARGO_PKG_VERSION"), format);
+    let _telemetry = telemetry::init(&config).or_else(|error| {
+        let mut logs_only = config.clone();
+        logs_only.otlp.enabled = false;
+        let guard = telemetry::init(&logs_only);
+        tracing::warn!(%error, "traces are not exported");
+        guard
+    });
+    // the root span of the command's trace, e.g. "monitor drift"
+    let command = matches.subcommand_name().unwrap_or("monitor");
+    let root = tracing::info_span!(
+        "command",
+        otel.name = format!("monitor {command}").as_str(),
+        command,
+        otel.status_code = tracing::field::Empty,
+    );
+    let result = root.in_scope(|| match cli.command {
         Command::Drift(args) => drift::run(&args),
-    };
+        Command::Detect(args) => detect::run(&args),
+        Command::Profile(command) => profile::run(&command),
+    });
+    if result.is_err() {
+        root.record("otel.status_code", "ERROR");
+    }
+    drop(root);
     exit::report(result)
 }

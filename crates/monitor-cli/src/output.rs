@@ -63,10 +63,15 @@ pub fn render(report: &DriftReport, format: Format, to_stdout: bool) -> anyhow::
 /// Writes `text` to `path` atomically (a temporary file beside it, then a rename), or to
 /// stdout when no path is given.
 pub fn emit(text: &str, path: Option<&Path>) -> Result<(), Failure> {
+    emit_bytes(text.as_bytes(), path)
+}
+
+/// [`emit`] for bytes.
+pub fn emit_bytes(bytes: &[u8], path: Option<&Path>) -> Result<(), Failure> {
     let Some(path) = path else {
         let mut stdout = std::io::stdout().lock();
         return stdout
-            .write_all(text.as_bytes())
+            .write_all(bytes)
             .and_then(|()| stdout.flush())
             .or_else(|e| {
                 if e.kind() == std::io::ErrorKind::BrokenPipe {
@@ -89,7 +94,7 @@ pub fn emit(text: &str, path: Option<&Path>) -> Result<(), Failure> {
     let temp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
     let write = || -> std::io::Result<()> {
         let mut file = std::fs::File::create(&temp)?;
-        file.write_all(text.as_bytes())?;
+        file.write_all(bytes)?;
         file.sync_all()?;
         std::fs::rename(&temp, path)
     };
