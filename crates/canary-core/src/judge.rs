@@ -519,9 +519,12 @@ fn classify_samples(
         result.reason = format!("{name}: every value is {}", baseline[0]);
         return;
     }
-    let shift = match shift_test(candidate, baseline, config.confidence) {
-        Ok(shift) => shift,
-        Err(_) => unreachable!("both sides hold values here"),
+    let Ok(shift) = shift_test(candidate, baseline, config.confidence) else {
+        // both sides hold values once the missing-data rules let a metric through
+        result.classification = Classification::NoData;
+        result.rule = MetricRule::NoData;
+        result.reason = format!("Missing data for {name}");
+        return;
     };
     let effect = match metric.effect_size.measure {
         EffectMeasure::MeanRatio => result.mean_ratio,
@@ -547,22 +550,18 @@ fn classify_samples(
     );
     decide(
         metric,
-        above,
-        below,
-        effect,
+        (above, below, effect),
         result,
-        (
+        [
             MetricRule::ShiftAboveTolerance,
             MetricRule::ShiftBelowTolerance,
-        ),
+            MetricRule::WithinTolerance,
+        ],
         &format!(
             "{interval} {} ±{bound:.6}",
             if above || below { "clears" } else { "meets" }
         ),
     );
-    if !(above || below) {
-        result.rule = MetricRule::WithinTolerance;
-    }
 }
 
 fn classify_rate(
@@ -594,29 +593,30 @@ fn classify_rate(
     );
     decide(
         metric,
-        above,
-        below,
-        ratio,
+        (above, below, ratio),
         result,
-        (MetricRule::RateHigher, MetricRule::RateLower),
+        [
+            MetricRule::RateHigher,
+            MetricRule::RateLower,
+            MetricRule::RateNotSignificant,
+        ],
         &words,
     );
-    if !(above || below) {
-        result.rule = MetricRule::RateNotSignificant;
-    }
 }
 
 /// Kayenta's `compare` and the critical check, once the test says which side (if any)
 /// the candidate clears.
+///
+/// `outcome` is (clears the band upwards, clears it downwards, effect size); `rules` are the
+/// rules for High, Low and neither.
 fn decide(
     metric: &MetricConfig,
-    above: bool,
-    below: bool,
-    effect: Option<f64>,
+    outcome: (bool, bool, Option<f64>),
     result: &mut MetricResult,
-    rules: (MetricRule, MetricRule),
+    rules: [MetricRule; 3],
     words: &str,
 ) {
+    let (above, below, effect) = outcome;
     let name = &metric.name;
     let (allowed_decrease, allowed_increase) = metric.effect_size.allowed();
     let (critical_decrease, critical_increase) = metric.effect_size.critical();
@@ -632,13 +632,13 @@ fn decide(
         let (label, rule, critical_limit_reached) = if is_high {
             (
                 Classification::High,
-                rules.0,
+                rules[0],
                 effect.is_none_or(|e| e >= critical_increase),
             )
         } else {
             (
                 Classification::Low,
-                rules.1,
+                rules[1],
                 effect.is_none_or(|e| e <= critical_decrease),
             )
         };
@@ -656,21 +656,21 @@ fn decide(
         return;
     }
     result.classification = Classification::Pass;
-    result.rule = if (above && !up_counts) || (below && !down_counts) {
-        MetricRule::IgnoredDirection
+    let (rule, why) = if (above && !up_counts) || (below && !down_counts) {
+        (
+            MetricRule::IgnoredDirection,
+            " in the direction the metric ignores",
+        )
     } else if above || below {
-        MetricRule::EffectWithinLimit
+        (
+            MetricRule::EffectWithinLimit,
+            " but the effect is within the allowed limit",
+        )
     } else {
-        rules.0 // replaced by the caller's "within" rule
+        (rules[2], "")
     };
-    let why = match result.rule {
-        MetricRule::IgnoredDirection => "in the direction the metric ignores",
-        MetricRule::EffectWithinLimit => "but the effect is within the allowed limit",
-        _ => "",
-    };
-    result.reason = format!("{name} passed: {words} {why}, {effect_words}")
-        .replace("  ", " ")
-        .replace(" ,", ",");
+    result.rule = rule;
+    result.reason = format!("{name} passed: {words}{why}, {effect_words}");
 }
 
 /// Kayenta's `WeightedSumScorer` and `ThresholdScoreClassifier`, with our
@@ -1320,6 +1320,23 @@ mod tests {
             ),
             Err(CanaryError::DuplicateMetric { .. })
         ));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn never_panics_on_any_values(
+            baseline in proptest::collection::vec(proptest::num::f64::ANY, 0..40),
+            candidate in proptest::collection::vec(proptest::num::f64::ANY, 0..40),
+            replace in proptest::bool::ANY,
+        ) {
+            let mut m = MetricConfig::new("m");
+            m.min_samples = Some(2);
+            if replace {
+                m.nan_strategy = NanStrategy::Replace;
+            }
+            let verdict = judge(&config(vec![m]), &[samples("m", &baseline, &candidate)]).expect("valid");
+            proptest::prop_assert!((0.0..=100.0).contains(&verdict.score));
+        }
     }
 
     #[test]

@@ -361,6 +361,29 @@ mod tests {
         }
     }
 
+    fn values(len: std::ops::Range<usize>) -> impl proptest::strategy::Strategy<Value = Vec<f64>> {
+        use proptest::prelude::*;
+        let value = prop_oneof![(-5i32..6).prop_map(f64::from), -1e3f64..1e3];
+        prop::collection::vec(value, len).prop_map(sorted)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn kth_difference_is_the_kth_of_all_pairs(x in values(1..120), y in values(1..90), pick in 0.0f64..1.0) {
+            let mut all: Vec<f64> = x.iter().flat_map(|a| y.iter().map(move |b| a - b)).collect();
+            all.sort_by(f64::total_cmp);
+            let k = ((all.len() - 1) as f64 * pick) as usize;
+            proptest::prop_assert_eq!(kth_difference(&x, &y, k as u64), all[k]);
+        }
+
+        #[test]
+        fn the_interval_holds_the_estimate(x in values(1..60), y in values(1..60)) {
+            let t = shift_test(&x, &y, 0.98).expect("non-empty");
+            proptest::prop_assert!(t.lower <= t.estimate && t.estimate <= t.upper, "{t:?}");
+            proptest::prop_assert!((0.0..=1.0).contains(&t.p_value));
+        }
+    }
+
     #[test]
     fn empty_side_is_an_error() {
         assert!(shift_test(&[], &[1.0], 0.98).is_err());
