@@ -260,7 +260,7 @@ impl ColumnProfile {
     fn add_rows(&mut self, data: &ColumnData, options: &ProfileOptions) {
         match (self, data) {
             (ColumnProfile::Numeric(p), ColumnData::Numeric(values)) => {
-                p.reserve_and_push(values.iter(), options);
+                values.iter().for_each(|value| p.push(value, options));
             }
             (ColumnProfile::Categorical(p), ColumnData::Categorical { labels, codes }) => {
                 p.push_codes(labels, codes, options);
@@ -281,11 +281,12 @@ impl ColumnProfile {
                     ));
                 }
                 let finite = p.moments.count;
-                if p.quantiles.n() != finite || p.n_missing + p.n_non_finite + finite != p.n_rows {
+                let rows = u128::from(p.n_missing) + u128::from(p.n_non_finite);
+                if p.quantiles.n() != finite || rows + u128::from(finite) != u128::from(p.n_rows) {
                     return Err("numeric counts do not add up".into());
                 }
                 if let Some(values) = &p.values
-                    && values.iter().map(|(_, c)| c).sum::<u64>() != finite
+                    && values.iter().map(|(_, c)| u128::from(c)).sum::<u128>() != u128::from(finite)
                 {
                     return Err("value counts do not add up to the finite count".into());
                 }
@@ -295,11 +296,9 @@ impl ColumnProfile {
                 &p.distinct
             }
             ColumnProfile::Categorical(p) => {
-                let counted: u64 = p.counts.counts().values().sum();
-                if p.n_missing > p.n_rows
-                    || (p.counts.is_exact() && counted + p.n_missing != p.n_rows)
-                    || counted + p.n_missing > p.n_rows
-                {
+                let counted: u128 = p.counts.counts().values().map(|&c| u128::from(c)).sum();
+                let (missing, rows) = (u128::from(p.n_missing), u128::from(p.n_rows));
+                if (p.counts.is_exact() && counted + missing != rows) || counted + missing > rows {
                     return Err("categorical counts do not add up".into());
                 }
                 &p.distinct
@@ -353,14 +352,6 @@ impl NumericProfile {
                 }
             }
         }
-    }
-
-    fn reserve_and_push(
-        &mut self,
-        rows: impl Iterator<Item = Option<f64>>,
-        options: &ProfileOptions,
-    ) {
-        rows.for_each(|value| self.push(value, options));
     }
 
     /// Number of finite values.

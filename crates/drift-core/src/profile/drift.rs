@@ -621,9 +621,8 @@ fn numeric_drift(
         Err(err)
     } else {
         check_kind(name, test, configured, ColumnKind::Numeric).and_then(|()| {
-            numeric_outcome(test, &x, &y, options).map_err(|source| {
-                test_error(name, test, source, ColumnKind::Numeric, NUMERIC_SUPPORTED)
-            })
+            numeric_outcome(test, &x, &y, options)
+                .map_err(|source| test_error(name, test, source, NUMERIC_SUPPORTED))
         })
     };
     finish(
@@ -779,15 +778,7 @@ fn categorical_drift(
                     outcome.method = Some(basis);
                     outcome
                 })
-                .map_err(|source| {
-                    test_error(
-                        name,
-                        test,
-                        source,
-                        ColumnKind::Categorical,
-                        CATEGORICAL_SUPPORTED,
-                    )
-                })
+                .map_err(|source| test_error(name, test, source, CATEGORICAL_SUPPORTED))
         })
     };
     let missing_share = |p: &CategoricalProfile| share(p.n_missing, p.n_rows);
@@ -856,23 +847,19 @@ fn check_kind(
     Ok(())
 }
 
-/// A test the profile path does not compute becomes [`DriftError::NotFromProfiles`].
+/// A test the profile path does not compute becomes [`DriftError::NotFromProfiles`]
+/// listing the `supported` ones.
 fn test_error(
     name: &str,
     test: StatTest,
     source: TestError,
-    kind: ColumnKind,
     supported: &'static str,
 ) -> DriftError {
     match source {
         TestError::UnsupportedKind(_) => DriftError::NotFromProfiles {
             column: name.to_owned(),
             test: test.name(),
-            supported: if kind == ColumnKind::Numeric {
-                supported
-            } else {
-                CATEGORICAL_SUPPORTED
-            },
+            supported,
         },
         source => DriftError::Test {
             column: name.to_owned(),
