@@ -209,16 +209,7 @@ pub(crate) fn kth_difference(x: &[f64], y: &[f64], k: u64) -> f64 {
             .filter(|&i| hi[i] > lo[i])
             .map(|i| (entry(i, lo[i] + (hi[i] - lo[i]) / 2), hi[i] - lo[i]))
             .collect();
-        middles.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let mut weight = 0usize;
-        let mut pivot = middles[middles.len() - 1].0;
-        for &(value, w) in &middles {
-            weight += w;
-            if 2 * weight >= active {
-                pivot = value;
-                break;
-            }
-        }
+        let pivot = weighted_median(&mut middles, active.div_ceil(2));
         // staircases: entries < pivot and <= pivot in every full row
         let (mut s_lt, mut s_le) = (0usize, 0usize);
         for i in 0..n {
@@ -244,6 +235,26 @@ pub(crate) fn kth_difference(x: &[f64], y: &[f64], k: u64) -> f64 {
             for i in 0..n {
                 lo[i] = lo[i].max(below_or_equal[i]);
             }
+        }
+    }
+}
+
+/// The least value whose items, with those of smaller values, weigh at least `need`
+/// (`need` at most the total weight), by repeated selection in expected linear time.
+fn weighted_median(items: &mut [(f64, usize)], need: usize) -> f64 {
+    let mut slice = items;
+    let mut need = need;
+    loop {
+        let mid = slice.len() / 2;
+        slice.select_nth_unstable_by(mid, |a, b| a.0.total_cmp(&b.0));
+        let left: usize = slice[..mid].iter().map(|item| item.1).sum();
+        if left >= need && mid > 0 {
+            slice = &mut slice[..mid];
+        } else if left + slice[mid].1 >= need {
+            return slice[mid].0;
+        } else {
+            need -= left + slice[mid].1;
+            slice = &mut slice[mid + 1..];
         }
     }
 }
