@@ -117,6 +117,21 @@ def brent_root(zq, x, y):
     return optimize.brentq(lambda d: wdiff(d, zq, x, y), mu_min, mu_max, xtol=1e-13 * scale, rtol=4 * np.finfo(float).eps)
 
 
+def kayenta_label(x, y, lower, upper, estimate):
+    """MannWhitneyClassifier.classify with Kayenta's defaults (direction either, mean ratio
+    with limits 1.0, tolerance 0.25), from the interval and estimate above."""
+    if sorted(x) == sorted(y) or len(set(x) | set(y)) == 1:
+        return "pass"
+    bound = 0.25 * abs(estimate)
+    mx, my = np.mean(x), np.mean(y)
+    effect = float("nan") if mx == 0 or my == 0 else mx / my
+    if lower > bound and (math.isnan(effect) or effect >= 1.0):
+        return "high"
+    if upper < -bound and (math.isnan(effect) or effect <= 1.0):
+        return "low"
+    return "pass"
+
+
 def shift_case(name, candidate, baseline):
     x, y = np.array(prep(candidate)), np.array(prep(baseline))
     differences = np.subtract.outer(x, y).ravel()
@@ -125,16 +140,18 @@ def shift_case(name, candidate, baseline):
     mw = stats.mannwhitneyu(x, y, method="asymptotic", use_continuity=True, alternative="two-sided")
     last_positive, first_negative = sign_change(0.0, x, y, distinct)
     zero_set = [distinct[max(last_positive + 1, 0)], distinct[min(first_negative, len(distinct) - 1)]]
+    lower, upper = kayenta_root(-z, x, y, distinct), kayenta_root(z, x, y, distinct)
     return {
         "name": name,
+        "kayenta_label": kayenta_label(x, y, lower, upper, np.median(differences)),
         "candidate": x.tolist(),
         "baseline": y.tolist(),
         "u": num(mw.statistic),
         "p_value": num(mw.pvalue),
         "hodges_lehmann": num(np.median(differences)),
         "zero_set": [num(zero_set[0]), num(zero_set[1])],
-        "lower": num(kayenta_root(-z, x, y, distinct)),
-        "upper": num(kayenta_root(z, x, y, distinct)),
+        "lower": num(lower),
+        "upper": num(upper),
         "brent_lower": num(brent_root(-z, x, y)),
         "brent_upper": num(brent_root(z, x, y)),
     }

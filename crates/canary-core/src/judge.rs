@@ -958,6 +958,26 @@ mod tests {
     }
 
     #[test]
+    fn classifies_the_reference_cases_as_kayentas_rule() {
+        // the reference script applies MannWhitneyClassifier's rule (direction either, mean
+        // ratio limits 1.0, tolerance 0.25) to scipy's and Kayenta's numbers
+        let reference = test_support::load_reference("scipy_canary.json");
+        let mut labels = std::collections::BTreeSet::new();
+        for case in reference["shift"].as_array().expect("shift cases") {
+            let name = case["name"].as_str().expect("name");
+            let x = test_support::numbers(&case["candidate"]);
+            let y = test_support::numbers(&case["baseline"]);
+            let mut m = MetricConfig::new("m");
+            m.min_samples = Some(1);
+            let result = one(&config(vec![m]), samples("m", &y, &x));
+            let expected = case["kayenta_label"].as_str().expect("label");
+            assert_eq!(result.classification.label(), expected, "{name}");
+            labels.insert(expected);
+        }
+        assert_eq!(labels.len(), 3, "pass, high and low all occur: {labels:?}");
+    }
+
+    #[test]
     fn identical_samples_pass() {
         // MannWhitneyClassifier.classify: sorted sameElements -> Pass ("... data are identical")
         let c = config(vec![MetricConfig::new("m")]);
