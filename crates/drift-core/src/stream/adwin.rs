@@ -142,14 +142,32 @@ pub struct Adwin {
     total: f64,
     /// Their sum of squared deviations from the window mean (river's `variance`).
     variance: f64,
-    /// Updates since the last reset, for `clock`.
+    /// Sum of their absolute values, for [`Screen`]'s rounding margin.
+    sum_abs: f64,
+    /// Updates since the last test for a change (river tests when its update count since
+    /// the last reset is a multiple of `clock`).
     tick: u64,
-    /// Buckets per row; row `i` holds buckets of `2^i` values.
-    lens: Vec<usize>,
-    /// Row `i`, bucket `k` (oldest first) at `i * (max_buckets + 1) + k`: the bucket's sum.
-    totals: Vec<f64>,
-    /// Same layout: the bucket's sum of squared deviations from its own mean.
-    variances: Vec<f64>,
+    /// Row `i` holds buckets of `2^i` values in slots `i * (max_buckets + 1) ..`, as a
+    /// ring (merging its two oldest buckets moves nothing).
+    rows: Vec<Ring>,
+    /// The buckets' slots.
+    buckets: Vec<Bucket>,
+}
+
+/// One bucket: the sum of its values and their sum of squared deviations from its mean.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+struct Bucket {
+    total: f64,
+    variance: f64,
+}
+
+/// Where a row's buckets are within its `max_buckets + 1` slots.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+struct Ring {
+    /// Slot of the oldest bucket, relative to the row's first slot.
+    head: usize,
+    /// Buckets in the row.
+    len: usize,
 }
 
 impl Default for Adwin {
@@ -169,16 +187,15 @@ impl Adwin {
     }
 
     fn fresh(params: AdwinParams) -> Adwin {
-        let stride = params.max_buckets + 1;
         Adwin {
             params,
             width: 0.0,
             total: 0.0,
             variance: 0.0,
+            sum_abs: 0.0,
             tick: 0,
-            lens: vec![0],
-            totals: vec![0.0; stride],
-            variances: vec![0.0; stride],
+            rows: vec![Ring::default()],
+            buckets: vec![Bucket::default(); params.max_buckets + 1],
         }
     }
 
@@ -210,38 +227,51 @@ impl Adwin {
         }
         self.insert(x);
         self.tick += 1;
-        if self.tick.is_multiple_of(self.params.clock as u64)
-            && self.width > self.params.grace_period as f64
-            && self.has_cut()
-        {
-            self.reset();
-            return Signal::Drift;
+        if self.tick == self.params.clock as u64 {
+            self.tick = 0;
+            if self.width > self.params.grace_period as f64 && self.has_cut() {
+                self.reset();
+                return Signal::Drift;
+            }
         }
         Signal::None
     }
 
     fn reset(&mut self) {
-        let stride = self.params.max_buckets + 1;
         self.width = 0.0;
         self.total = 0.0;
         self.variance = 0.0;
+        self.sum_abs = 0.0;
         self.tick = 0;
-        self.lens.clear();
-        self.lens.push(0);
+        self.rows.clear();
+        self.rows.push(Ring::default());
         // keep the capacity: a reset does not free what the next window will need
-        self.totals.truncate(stride);
-        self.totals.fill(0.0);
-        self.variances.truncate(stride);
-        self.variances.fill(0.0);
+        self.buckets.truncate(self.params.max_buckets + 1);
+    }
+
+    /// Appends a bucket to `row`.
+    #[inline]
+    fn push(&mut self, row: usize, bucket: Bucket) {
+        let slots = self.params.max_buckets + 1;
+        let ring = &mut self.rows[row];
+        let mut at = ring.head + ring.len;
+        if at >= slots {
+            at -= slots;
+        }
+        ring.len += 1;
+        self.buckets[row * slots + at] = bucket;
     }
 
     /// Adds `x` as a bucket of one, updates the window's moments, merges full rows.
     #[inline]
     fn insert(&mut self, x: f64) {
-        let len = self.lens[0];
-        self.totals[len] = x;
-        self.variances[len] = 0.0;
-        self.lens[0] = len + 1;
+        self.push(
+            0,
+            Bucket {
+                total: x,
+                variance: 0.0,
+            },
+        );
 
         self.width += 1.0;
         let mut increment = 0.0;
@@ -251,87 +281,235 @@ impl Adwin {
         }
         self.variance += increment;
         self.total += x;
+        self.sum_abs += x.abs();
 
-        if len + 1 == self.params.max_buckets + 1 {
-            self.compress();
+        let slots = self.params.max_buckets + 1;
+        if self.rows[0].len == slots {
+            // river's merge of row 0's two oldest buckets, specialised: single values
+            // have size 1 and variance 0, so river's `v0 + v1 + 1 * 0.5 * (x0 - x1)^2` is
+            // exactly `0.5 * (x0 - x1) * (x0 - x1)`
+            let ring = &mut self.rows[0];
+            let first = ring.head;
+            let second = if first + 1 == slots { 0 } else { first + 1 };
+            ring.head = if second + 1 == slots { 0 } else { second + 1 };
+            ring.len -= 2;
+            let (x0, x1) = (self.buckets[first].total, self.buckets[second].total);
+            let merged = Bucket {
+                total: x0 + x1,
+                variance: 0.5 * (x0 - x1) * (x0 - x1),
+            };
+            if self.rows.len() == 1 {
+                self.add_row();
+            }
+            self.push(1, merged);
+            if self.rows[1].len == slots {
+                self.compress(1);
+            }
         }
     }
 
-    /// Merges the two oldest buckets of every full row into the next row, lowest first.
-    fn compress(&mut self) {
-        let max = self.params.max_buckets;
-        let stride = max + 1;
-        let mut row = 0;
-        while self.lens[row] == max + 1 {
-            let base = row * stride;
+    /// A new, empty highest row.
+    fn add_row(&mut self) {
+        let slots = self.params.max_buckets + 1;
+        self.rows.push(Ring::default());
+        self.buckets
+            .resize(self.buckets.len() + slots, Bucket::default());
+    }
+
+    /// Merges the two oldest buckets of every full row from `row` up into one new bucket of
+    /// the next row (river's `compress_buckets`, past row 0).
+    #[inline(never)]
+    fn compress(&mut self, mut row: usize) {
+        let slots = self.params.max_buckets + 1;
+        while self.rows[row].len == slots {
+            let ring = self.rows[row];
+            let second = if ring.head + 1 == slots {
+                0
+            } else {
+                ring.head + 1
+            };
+            let b0 = self.buckets[row * slots + ring.head];
+            let b1 = self.buckets[row * slots + second];
+            // river divides by the bucket size 2^row; multiplying by the exact power of two
+            // 2^-row rounds the same real number, so the result is identical
+            let inverse_size = f64::from_bits((1023 - row as u64) << 52);
             let size = (1u64 << row) as f64;
-            let (t0, t1) = (self.totals[base], self.totals[base + 1]);
-            let (v0, v1) = (self.variances[base], self.variances[base + 1]);
-            let mean0 = t0 / size;
-            let mean1 = t1 / size;
-            let merged_total = t0 + t1;
+            let mean0 = b0.total * inverse_size;
+            let mean1 = b1.total * inverse_size;
             let between = size * 0.5 * (mean0 - mean1) * (mean0 - mean1);
-            let merged_variance = v0 + v1 + between;
-
-            if row + 1 == self.lens.len() {
-                self.lens.push(0);
-                self.totals.resize(self.totals.len() + stride, 0.0);
-                self.variances.resize(self.variances.len() + stride, 0.0);
+            let merged = Bucket {
+                total: b0.total + b1.total,
+                variance: b0.variance + b1.variance + between,
+            };
+            let ring = &mut self.rows[row];
+            ring.head += 2;
+            if ring.head >= slots {
+                ring.head -= slots;
             }
-            let next = (row + 1) * stride + self.lens[row + 1];
-            self.totals[next] = merged_total;
-            self.variances[next] = merged_variance;
-            self.lens[row + 1] += 1;
-
-            // drop the two merged buckets from the front of this row
-            let len = self.lens[row];
-            self.totals.copy_within(base + 2..base + len, base);
-            self.variances.copy_within(base + 2..base + len, base);
-            self.totals[base + len - 2..base + len].fill(0.0);
-            self.variances[base + len - 2..base + len].fill(0.0);
-            self.lens[row] = len - 2;
-
+            ring.len -= 2;
+            if row + 1 == self.rows.len() {
+                self.add_row();
+            }
+            self.push(row + 1, merged);
             row += 1;
         }
     }
 
     /// river's `detect_change` scan: true at the first boundary, oldest first, where the
     /// two sub-windows' means differ by more than the bound.
+    ///
+    /// One pass runs the [`Screen`] over every boundary; only if it is unsure anywhere
+    /// (near a cut) does a second pass run river's exact test, boundary by boundary in
+    /// river's order.
+    #[inline(never)]
     fn has_cut(&self) -> bool {
-        let stride = self.params.max_buckets + 1;
         let min_length = self.params.min_window_length as f64;
         // constant over the scan (river recomputes them at every boundary; same values)
         let delta_prime = (2.0 * self.width.ln() / self.params.delta).ln();
         let window_variance = self.variance / self.width;
         let two_thirds_delta_prime = 2.0 / 3.0 * delta_prime;
+        let (width, total) = (self.width, self.total);
+        let screen = Screen::new(self, window_variance, delta_prime);
 
-        let (mut n0, mut n1) = (0.0f64, self.width);
-        let (mut u0, mut u1) = (0.0f64, self.total);
-        for row in (0..self.lens.len()).rev() {
+        let (mut n0, mut u0, mut u1) = (0.0f64, 0.0f64, total);
+        let mut unsure = !screen.enabled;
+        self.for_each_boundary(|size, t| {
+            n0 += size;
+            u0 += t;
+            u1 -= t;
+            // river's n1 (repeated subtraction of exact integers) is this same value; where
+            // n0 or n1 is below min_window_length river tests nothing, so any verdict of
+            // the screen there is sound and it needs no check of its own
+            let n1 = width - n0;
+            unsure |= !screen.certainly_no_cut(n0, n1, u0, u1);
+            false
+        });
+        if !unsure {
+            return false;
+        }
+
+        let (mut n0, mut u0, mut u1) = (0.0f64, 0.0f64, total);
+        self.for_each_boundary(|size, t| {
+            n0 += size;
+            u0 += t;
+            u1 -= t;
+            let n1 = width - n0;
+            if n1 >= min_length && n0 >= min_length {
+                let mean_difference = u0 / n0 - u1 / n1;
+                let m = 1.0 / (n0 - min_length + 1.0) + 1.0 / (n1 - min_length + 1.0);
+                let epsilon =
+                    (2.0 * m * window_variance * delta_prime).sqrt() + two_thirds_delta_prime * m;
+                return mean_difference.abs() > epsilon;
+            }
+            false
+        })
+    }
+
+    /// Calls `visit(size, total)` for every bucket but the newest, oldest first (highest
+    /// row first, each row oldest first, as river's scan), until it returns true; returns
+    /// whether it did.
+    ///
+    /// river stops before the newest bucket. (When row 0 is empty it does test after the
+    /// newest, but there `n1 = 0 < min_window_length`, so skipping it changes nothing.)
+    #[inline(always)]
+    fn for_each_boundary(&self, mut visit: impl FnMut(f64, f64) -> bool) -> bool {
+        let slots = self.params.max_buckets + 1;
+        let mut remaining: usize = self.rows.iter().map(|r| r.len).sum::<usize>();
+        remaining = remaining.saturating_sub(1);
+        for (row, (ring, slots_of_row)) in self
+            .rows
+            .iter()
+            .zip(self.buckets.chunks_exact(slots))
+            .enumerate()
+            .rev()
+        {
             let size = (1u64 << row) as f64;
-            let len = self.lens[row];
-            let totals = &self.totals[row * stride..row * stride + len];
-            for (k, &t) in totals.iter().enumerate() {
-                n0 += size;
-                n1 -= size;
-                u0 += t;
-                u1 -= t;
-                if row == 0 && k == len - 1 {
-                    // the newest bucket: no boundary after it
-                    return false;
+            let len = ring.len.min(remaining);
+            remaining -= len;
+            let end = ring.head + len;
+            let (first, second) = if end <= slots {
+                (&slots_of_row[ring.head..end], &slots_of_row[..0])
+            } else {
+                (&slots_of_row[ring.head..], &slots_of_row[..end - slots])
+            };
+            for bucket in first {
+                if visit(size, bucket.total) {
+                    return true;
                 }
-                if n1 >= min_length && n0 >= min_length {
-                    let mean_difference = u0 / n0 - u1 / n1;
-                    let m = 1.0 / (n0 - min_length + 1.0) + 1.0 / (n1 - min_length + 1.0);
-                    let epsilon = (2.0 * m * window_variance * delta_prime).sqrt()
-                        + two_thirds_delta_prime * m;
-                    if mean_difference.abs() > epsilon {
-                        return true;
-                    }
+            }
+            for bucket in second {
+                if visit(size, bucket.total) {
+                    return true;
                 }
             }
         }
         false
+    }
+}
+
+/// Relative slack of [`Screen`]: a thousand times the rounding error of either side's
+/// evaluation of the cut test.
+const SLACK: f64 = 1e-12;
+
+/// A cheap, sound screen in front of river's cut test: "certainly no cut" or "unsure".
+///
+/// River's test at a boundary is `|dm| > sqrt(2 m v d') + (2/3) d' m` with
+/// `dm = u0/n0 - u1/n1` and `m = 1/a + 1/b` (`a`, `b` the two `n - min_window_length + 1`),
+/// four divisions and a square root. Dropping the `(2/3) d' m` term only weakens the
+/// "no cut" side, so `dm^2 <= 2 v d' (a + b) / (a b)` suffices for no cut; multiplied
+/// through by `(n0 n1)^2 a b` it is
+///
+/// ```text
+/// (u0 n1 - u1 n0)^2 a b  <=  2 v d' (a + b) (n0 n1)^2        (a + b = width - 2 min + 2)
+/// ```
+///
+/// a handful of multiplications. The left side is rounded up by a margin of [`SLACK`]
+/// times `2 sum|x| width` (which bounds `|u0| n1 + |u1| n0`, the scale of either side's
+/// rounding error in `u0 n1 - u1 n0`) and the right side down by `SLACK` relative. When the
+/// screen says "certainly no cut", river's own floating-point evaluation, whose errors are a
+/// thousand times smaller than the slack, says no cut as well; otherwise the exact test runs.
+/// So the outcome is river's, and a scan costs a few multiplications a boundary except near a
+/// cut. A stationary window passes the screen at every boundary.
+#[derive(Debug, Clone, Copy)]
+struct Screen {
+    /// `2 v d' (width - 2 min_window_length + 2)`, rounded down.
+    coefficient: f64,
+    /// Bound on the rounding error of `u0 n1 - u1 n0`, rounded up.
+    margin: f64,
+    /// `min_window_length - 1`: `a = n0 - that`.
+    shift: f64,
+    /// False when the magnitudes are such that products could leave the normal range
+    /// (then every boundary gets the exact test).
+    enabled: bool,
+}
+
+impl Screen {
+    fn new(adwin: &Adwin, window_variance: f64, delta_prime: f64) -> Screen {
+        let min_length = adwin.params.min_window_length as f64;
+        let width = adwin.width;
+        Screen {
+            coefficient: 2.0
+                * window_variance
+                * delta_prime
+                * (width - 2.0 * min_length + 2.0)
+                * (1.0 - 4.0 * SLACK),
+            margin: SLACK * 2.0 * adwin.sum_abs * width,
+            shift: min_length - 1.0,
+            enabled: delta_prime.is_finite()
+                && delta_prime > 0.0
+                && width < 1e15
+                && adwin.sum_abs < 1e100
+                && (window_variance == 0.0 || (1e-200..1e200).contains(&window_variance)),
+        }
+    }
+
+    #[inline(always)]
+    fn certainly_no_cut(&self, n0: f64, n1: f64, u0: f64, u1: f64) -> bool {
+        let q = (u0 * n1 - u1 * n0).abs() + self.margin;
+        let a = n0 - self.shift;
+        let b = n1 - self.shift;
+        let nn = n0 * n1;
+        q * q * (a * b) <= self.coefficient * (nn * nn)
     }
 }
 
@@ -358,25 +536,84 @@ mod tests {
         assert!((adwin.estimation() - mean).abs() < 1e-12);
         assert!((adwin.variance - ss).abs() < 1e-9 * ss);
         // every row holds at most max_buckets buckets, and sizes add up to the width
-        let stride = adwin.params.max_buckets + 1;
         let mut covered = 0u64;
-        let mut offset = 0usize;
-        for (row, &len) in adwin.lens.iter().enumerate().rev() {
-            assert!(len <= adwin.params.max_buckets, "row {row} has {len}");
-            for k in 0..len {
+        let slots = adwin.params.max_buckets + 1;
+        for (row, ring) in adwin.rows.iter().enumerate().rev() {
+            assert!(
+                ring.len <= adwin.params.max_buckets,
+                "row {row} has {}",
+                ring.len
+            );
+            for k in 0..ring.len {
                 let n = 1usize << row;
-                let bucket = &values[offset..offset + n];
+                let bucket = &values[covered as usize..covered as usize + n];
                 let (bucket_mean, bucket_ss) = moments(bucket);
-                assert!((adwin.totals[row * stride + k] - bucket_mean * n as f64).abs() < 1e-9);
-                assert!(
-                    (adwin.variances[row * stride + k] - bucket_ss).abs()
-                        < 1e-9 * (1.0 + bucket_ss)
-                );
-                offset += n;
+                let stored = adwin.buckets[row * slots + (ring.head + k) % slots];
+                assert!((stored.total - bucket_mean * n as f64).abs() < 1e-9);
+                assert!((stored.variance - bucket_ss).abs() < 1e-9 * (1.0 + bucket_ss));
                 covered += n as u64;
             }
         }
         assert_eq!(covered, 1000);
+    }
+
+    /// river's scan as river writes it: every boundary, the exact test, no screen.
+    fn has_cut_unscreened(adwin: &Adwin) -> bool {
+        let min_length = adwin.params.min_window_length as f64;
+        let width = adwin.width;
+        let delta_prime = (2.0 * width.ln() / adwin.params.delta).ln();
+        let (mut n0, mut n1, mut u0, mut u1) = (0.0, width, 0.0, adwin.total);
+        adwin.for_each_boundary(|size, t| {
+            n0 += size;
+            n1 -= size;
+            u0 += t;
+            u1 -= t;
+            if n1 >= min_length && n0 >= min_length {
+                let mean_difference = u0 / n0 - u1 / n1;
+                let m = 1.0 / (n0 - min_length + 1.0) + 1.0 / (n1 - min_length + 1.0);
+                let epsilon = (2.0 * m * (adwin.variance / width) * delta_prime).sqrt()
+                    + 2.0 / 3.0 * delta_prime * m;
+                return mean_difference.abs() > epsilon;
+            }
+            false
+        })
+    }
+
+    #[test]
+    fn the_screen_never_changes_the_verdict() {
+        // streams that hover near the cut threshold (small shifts), with large offsets,
+        // tiny and large spreads; the test runs at every update (clock 1)
+        let mut cuts = 0;
+        let mut tests = 0;
+        for seed in 0..24u64 {
+            let mut rng = crate::rng::SeededRng::new(seed);
+            let offset = [0.0, 1e6, -3e3, 1e-3, 1e12, 0.5][(seed % 6) as usize];
+            let scale = [1.0, 1e-4, 100.0, 1e-9, 1.0, 1e3][(seed / 4 % 6) as usize];
+            let params = AdwinParams {
+                clock: 1,
+                delta: [0.002, 0.1, 0.5][(seed % 3) as usize],
+                min_window_length: 1 + (seed % 7) as usize,
+                max_buckets: 2 + (seed % 5) as usize,
+                ..AdwinParams::default()
+            };
+            let mut adwin = Adwin::new(params).unwrap();
+            for i in 0..4000 {
+                let (u, v) = (1.0 - rng.uniform(), rng.uniform());
+                let normal = (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos();
+                let shift = if i % 1500 > 700 { 0.2 } else { 0.0 };
+                adwin.insert(offset + scale * (normal + shift));
+                if adwin.width > params.grace_period as f64 {
+                    let expected = has_cut_unscreened(&adwin);
+                    assert_eq!(adwin.has_cut(), expected, "seed {seed}, update {i}");
+                    tests += 1;
+                    if expected {
+                        cuts += 1;
+                        adwin.reset();
+                    }
+                }
+            }
+        }
+        assert!(cuts > 100 && tests > 90_000, "{cuts} cuts in {tests} tests");
     }
 
     #[test]
@@ -387,7 +624,7 @@ mod tests {
         }
         assert_eq!(adwin.width(), 1_000_000.0);
         // 2^rows * max_buckets must cover the window: about log2(1e6 / 5) + 1 rows
-        assert!(adwin.lens.len() <= 19, "{} rows", adwin.lens.len());
+        assert!(adwin.rows.len() <= 19, "{} rows", adwin.rows.len());
     }
 
     #[test]
