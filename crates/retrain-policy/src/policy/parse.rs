@@ -1353,4 +1353,48 @@ time_zone = "America/New_York"
         assert_eq!(weekday("thursday"), Some(Weekday::Thursday));
         assert_eq!(weekday("thurs"), None);
     }
+    #[test]
+    fn missing_field_names_its_table() {
+        let e = error(&format!("{RULE}[guardrails.budget]\ncost_per_run = 5\n"));
+        assert_eq!(e.key.as_deref(), Some("guardrails.budget"));
+        assert_eq!((e.line, e.column), (3, 1));
+        assert_eq!(e.reason, "missing field `monthly_cap`");
+    }
+
+    #[test]
+    fn freeze_bounds_as_strings_or_toml_datetimes() {
+        let p = Policy::from_toml(&format!(
+            "{RULE}[[guardrails.freeze]]\nfrom = \"2026-12-24 18:00\"\nto = \"2026-12-26T06:00\"\ntime_zone = \"Europe/Berlin\"\n\
+             [[guardrails.freeze]]\nfrom = 2026-12-24T18:00:00\nto = 2026-12-26\n\
+             [[guardrails.freeze]]\nfrom = 2026-12-24T18:00:00+05:00\nto = \"2026-12-25T00:00:00Z\"\ntime_zone = \"Asia/Tokyo\"\n"
+        ))
+        .unwrap();
+        let ranges: Vec<FreezeKind> = p.guardrails.freeze.iter().map(|f| f.kind.clone()).collect();
+        let range = |start: &str, end: &str| FreezeKind::Range {
+            start: start.parse().unwrap(),
+            end: end.parse().unwrap(),
+        };
+        assert_eq!(
+            ranges,
+            vec![
+                // Berlin is UTC+1 in December.
+                range("2026-12-24T17:00:00Z", "2026-12-26T05:00:00Z"),
+                // UTC by default; a date as `to` includes that whole day.
+                range("2026-12-24T18:00:00Z", "2026-12-27T00:00:00Z"),
+                // An explicit offset wins over the window's zone.
+                range("2026-12-24T13:00:00Z", "2026-12-25T00:00:00Z"),
+            ]
+        );
+    }
+
+    #[test]
+    fn wrong_type_inside_a_rule_and_at_the_top() {
+        let e = error("[rules.r]\nsignal = 3\n");
+        assert_eq!(e.key.as_deref(), Some("rules.r.signal"));
+        assert_eq!((e.line, e.column), (2, 10));
+        let e = error("rules = 5\n");
+        assert_eq!(e.key.as_deref(), Some("rules"));
+        let e = error(&format!("{RULE}[trigger]\nany = [\"r\"]\nall = [\"r\"]\n"));
+        assert_eq!(e.key.as_deref(), Some("trigger"));
+    }
 }
