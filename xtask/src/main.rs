@@ -8,6 +8,7 @@
 
 mod bench_drift;
 mod packages;
+mod rotel;
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -51,6 +52,7 @@ fn cargo(args: &[&str]) -> anyhow::Result<()> {
 /// The whole test suite, one profile (dev), doc tests included.
 fn test() -> anyhow::Result<()> {
     packages::ensure_installed()?;
+    rotel::ensure_installed()?;
     cargo(&["test", "--workspace", "--all-targets", "--no-fail-fast"])?;
     cargo(&["test", "--workspace", "--doc"])
 }

@@ -61,6 +61,10 @@ pub struct DriftArgs {
     /// Exit with status 1 when the dataset drifted.
     #[arg(long)]
     fail_on_drift: bool,
+    /// Push the drift metrics to this Prometheus Pushgateway when done (job
+    /// `monitor_drift`, see docs/metrics.md); a failed push is a warning, not an error.
+    #[arg(long, value_name = "URL")]
+    push_gateway: Option<String>,
 }
 
 /// One side of the comparison: data to read, or a profile.
@@ -107,9 +111,15 @@ pub fn run(args: &DriftArgs) -> Result<Outcome, Failure> {
         )));
     }
     let format = args.format.unwrap_or_else(Format::default_for_stdout);
-    let rendered =
-        output::render(&report, format, args.output.is_none()).map_err(Failure::Runtime)?;
-    output::emit(&rendered, args.output.as_deref())?;
+    {
+        let _span = tracing::info_span!("report", format = ?format).entered();
+        let rendered =
+            output::render(&report, format, args.output.is_none()).map_err(Failure::Runtime)?;
+        output::emit(&rendered, args.output.as_deref())?;
+    }
+    if let Some(gateway) = &args.push_gateway {
+        push_metrics(gateway, &report);
+    }
     Ok(if args.fail_on_drift && report.dataset_drift {
         Outcome::FailOn
     } else {
@@ -139,8 +149,10 @@ fn compare_tables(
         };
         input::read_table(path, &options)
     };
+    // the other thread's read span belongs to this command's trace too
+    let parent = tracing::Span::current();
     let (reference, current) = std::thread::scope(|scope| {
-        let current = scope.spawn(|| read(current, 1));
+        let current = scope.spawn(|| parent.in_scope(|| read(current, 1)));
         let reference = read(reference, 0);
         (
             reference,
@@ -239,6 +251,8 @@ fn compute_columns(
         .min(pairs.len())
         .max(1);
     let queue = Mutex::new(pairs.into_iter().enumerate());
+    // the workers' column spans are children of the caller's (compare) span
+    let parent = tracing::Span::current();
     let mut results: Vec<(usize, Result<ColumnDrift, DriftError>)> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
             .map(|_| {
@@ -249,8 +263,12 @@ fn compute_columns(
                         let Some((i, (name, reference, current))) = next else {
                             break done;
                         };
-                        let _span = tracing::debug_span!("column", column = %name).entered();
+                        let span = column_span(&parent, &name);
+                        let _entered = span.enter();
                         let drift = ColumnDrift::compute_owned(&name, reference, current, options);
+                        if let Ok(column) = &drift {
+                            record_column(&span, column);
+                        }
                         done.push((i, drift));
                     }
                 })
@@ -266,6 +284,55 @@ fn compute_columns(
     });
     results.sort_by_key(|(i, _)| *i);
     results.into_iter().map(|(_, r)| r).collect()
+}
+
+/// The span of one column's test; [`record_column`] fills in its result.
+fn column_span(parent: &tracing::Span, name: &str) -> tracing::Span {
+    use tracing::field::Empty;
+    tracing::info_span!(parent: parent, "column", column = name, test = Empty, statistic = Empty,
+        p_value = Empty, threshold = Empty, drifted = Empty, error = Empty)
+}
+
+/// Puts a column's test, statistic, p-value, threshold and verdict (or why it has none) on
+/// its span.
+fn record_column(span: &tracing::Span, column: &ColumnDrift) {
+    span.record("test", column.test.name());
+    if let Some(statistic) = column.statistic {
+        span.record("statistic", statistic);
+    }
+    if let Some(p_value) = column.p_value {
+        span.record("p_value", p_value);
+    }
+    span.record("threshold", column.threshold);
+    span.record("drifted", column.drifted);
+    if let Some(error) = &column.error {
+        span.record("error", error.as_str());
+    }
+}
+
+/// Pushes the report's metrics (score and verdict per column, the dataset's verdict and
+/// drift share, the time) to a Pushgateway; a failure is logged and the command goes on.
+fn push_metrics(gateway: &str, report: &DriftReport) {
+    let _span = tracing::info_span!("push", gateway).entered();
+    let metrics = telemetry::metrics::Metrics::new();
+    for column in report.columns.iter().filter(|c| c.error.is_none()) {
+        // the score compared with the threshold: the corrected p-value, or the distance
+        let score = column
+            .p_value_adjusted
+            .or(column.p_value)
+            .or(column.statistic);
+        if let Some(score) = score {
+            metrics.record_feature_drift(&column.name, column.test.name(), score, column.drifted);
+        }
+    }
+    metrics.record_dataset_drift(report.dataset_drift, report.drift_share);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64());
+    metrics.record_drift_run(now);
+    if let Err(error) = telemetry::metrics::push(gateway, "monitor_drift", &metrics) {
+        tracing::warn!(%error, "drift metrics were not pushed");
+    }
 }
 
 /// Options from flags, then the config file, then defaults.

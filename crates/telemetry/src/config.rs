@@ -54,7 +54,7 @@ pub struct ModelIdentity {
 /// OTLP export settings; every `None` is filled from the environment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OtlpConfig {
-    /// Turns OTLP export off whatever the environment says (logging still works).
+    /// Turns OTLP export off and reads no `OTEL_*` variable (log lines still work).
     pub enabled: bool,
     /// The collector's base URL, e.g. `http://127.0.0.1:4317`; `None` reads
     /// `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` then `OTEL_EXPORTER_OTLP_ENDPOINT`. Without
@@ -157,13 +157,22 @@ impl Settings {
         config: &TelemetryConfig,
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<Settings, TelemetryError> {
+        if !config.otlp.enabled {
+            // nothing from the environment: this is the fallback when it is unusable
+            return Ok(Settings {
+                sdk_disabled: false,
+                resource: resource(config, &|_: &str| None)?,
+                traces: None,
+                logs: None,
+            });
+        }
         let env = |name: &str| env(name).filter(|v| !v.trim().is_empty());
         let sdk_disabled = match env("OTEL_SDK_DISABLED") {
             None => false,
             Some(v) => parse_bool("OTEL_SDK_DISABLED", &v)?,
         };
         let resource = resource(config, &env)?;
-        if sdk_disabled || !config.otlp.enabled {
+        if sdk_disabled {
             return Ok(Settings {
                 sdk_disabled,
                 resource,
@@ -485,6 +494,23 @@ mod tests {
         // the empty string counts as unset
         let settings = resolve(&[endpoint, ("OTEL_SDK_DISABLED", "")]).expect("valid");
         assert!(settings.traces.is_some());
+    }
+
+    #[test]
+    fn disabled_export_reads_no_variable_so_it_cannot_fail() {
+        let mut config = TelemetryConfig::new("monitor", "0.1.0", LogFormat::Json);
+        config.otlp.enabled = false;
+        let settings = resolve_with(
+            &config,
+            &[
+                ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4317"),
+                ("OTEL_EXPORTER_OTLP_PROTOCOL", "carrier-pigeon"),
+                ("OTEL_RESOURCE_ATTRIBUTES", "broken"),
+            ],
+        )
+        .expect("valid");
+        assert_eq!(settings.traces, None);
+        assert_eq!(settings.service_name(), "monitor");
     }
 
     #[test]

@@ -42,7 +42,7 @@ mod json;
 pub mod metrics;
 pub mod prediction;
 
-use tracing_subscriber::filter::{EnvFilter, FilterExt};
+use tracing_subscriber::filter::EnvFilter;
 use tracing_subscriber::fmt::format::JsonFields;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::{Layer, Registry};
@@ -192,8 +192,14 @@ where
     }
     if let Some(logger) = &pipelines.logger {
         let bridge = opentelemetry_appender_tracing::layer::OpenTelemetryTracingBridge::new(logger);
-        let quiet_stack = filter("log_filter", EXPORT_STACK)?;
-        layers.push(bridge.with_filter(log_filter()?.and(quiet_stack)).boxed());
+        let mut events = log_filter()?;
+        for directive in EXPORT_STACK.split(',') {
+            // constant directives that parse
+            if let Ok(directive) = directive.parse() {
+                events = events.add_directive(directive);
+            }
+        }
+        layers.push(bridge.with_filter(events).boxed());
     }
     Ok(layers)
 }
