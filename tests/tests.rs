@@ -1,6 +1,8 @@
 //! End-to-end tests: the real `monitor` binary on files, and the tidy checks.
 
 mod backends;
+mod canary_rollout;
+mod cli_canary;
 mod cli_detect;
 mod cli_drift;
 mod cli_inputs;

@@ -1,5 +1,6 @@
 //! The `monitor` binary: parses arguments, reads files, runs the crates, maps errors to exit codes.
 
+mod canary;
 mod config;
 mod detect;
 mod drift;
@@ -8,6 +9,7 @@ mod input;
 mod output;
 mod profile;
 mod progress;
+mod rollout;
 
 use std::process::ExitCode;
 
@@ -33,6 +35,12 @@ enum Command {
     /// Builds, merges and shows mergeable column profiles (for data larger than one machine).
     #[command(subcommand)]
     Profile(profile::ProfileCommand),
+    /// Canary analysis: judge metric samples, or drive a rollout from Prometheus.
+    #[command(subcommand)]
+    Canary(canary::CanaryCommand),
+    /// Shadow deployment: compare a shadow model's answers with the live model's.
+    #[command(subcommand)]
+    Shadow(canary::ShadowCommand),
 }
 
 fn main() -> ExitCode {
@@ -65,6 +73,8 @@ fn main() -> ExitCode {
         Command::Drift(args) => drift::run(&args),
         Command::Detect(args) => detect::run(&args),
         Command::Profile(command) => profile::run(&command),
+        Command::Canary(command) => canary::run_canary(&command),
+        Command::Shadow(command) => canary::run_shadow(&command),
     });
     if result.is_err() {
         root.record("otel.status_code", "ERROR");
