@@ -3,6 +3,7 @@
 
 use drift_core::profile::{ColumnProfile, KllSketch, Profile, ProfileOptions};
 use drift_core::rng::SeededRng;
+use drift_core::summary::ColumnSummary;
 use drift_core::{
     ColumnData, ColumnDrift, DatasetInfo, DriftError, DriftOptions, DriftReport, NamedColumn,
     ProfileError, StatTest, TestChoice,
@@ -585,6 +586,18 @@ fn exact_counts_give_the_exact_statistics() {
         );
         assert_eq!(exact.distribution, approx.distribution);
         assert_eq!(exact.quality, approx.quality);
+        // summaries: exact but for the std, which comes from the merged moments
+        let (ColumnSummary::Numeric(e), ColumnSummary::Numeric(a)) =
+            (&exact.current, &approx.current)
+        else {
+            panic!("numeric summaries")
+        };
+        assert_eq!(
+            (e.count, e.missing, e.unique, e.min, e.max, e.quantiles),
+            (a.count, a.missing, a.unique, a.min, a.max, a.quantiles)
+        );
+        test_support::assert_close(a.std.expect("std"), e.std.expect("std"), 1e-9, 0.0, "std");
+        assert_eq!(approx.current, pc.summary());
     }
     // few values: evidently's automatic choice picks frequency tests, exact from counts
     for (n, expected) in [(800, StatTest::ChiSquare), (5_000, StatTest::JensenShannon)] {
@@ -822,5 +835,26 @@ fn slice(data: &ColumnData, rows: std::ops::Range<usize>) -> ColumnData {
             labels: labels.clone(),
             codes: codes[rows].to_vec(),
         },
+    }
+}
+
+#[test]
+fn few_reference_values_against_a_sketched_current_side() {
+    // the reference has 10 values (per-value shares), the current side a sketch
+    let reference: Vec<f64> = (0..4_000).map(|i| f64::from(i % 10)).collect();
+    let current = sample(Shape::Uniform, 30_000, 0.0, 4);
+    let (r, c) = (numeric(&reference), numeric(&current));
+    for test in [
+        StatTest::Psi,
+        StatTest::KlDiv,
+        StatTest::JensenShannon,
+        StatTest::Hellinger,
+    ] {
+        let options = options_with(test);
+        let exact = ColumnDrift::compute("x", &r, &c, &options).expect("exact");
+        let approx = ColumnDrift::from_profiles("x", &profile_of(&r), &profile_of(&c), &options)
+            .expect("profiles");
+        assert_eq!(approx.error, None);
+        assert_eq!(exact.drifted, approx.drifted, "{test}");
     }
 }

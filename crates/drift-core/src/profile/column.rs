@@ -454,3 +454,53 @@ impl CategoricalProfile {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn order_keys_sort_numbers_and_fold_negative_zero() {
+        let values = [-1e300, -2.5, -0.0, 0.0, 1e-310, 3.0, f64::MAX];
+        let keys: Vec<u64> = values.iter().map(|&v| order_key(v)).collect();
+        assert!(keys.windows(2).all(|w| w[0] <= w[1]));
+        assert_eq!(order_key(-0.0), order_key(0.0));
+        for v in values {
+            assert_eq!(from_order_key(order_key(v)), if v == 0.0 { 0.0 } else { v });
+        }
+    }
+
+    #[test]
+    fn an_all_missing_column_takes_the_kind_of_its_first_values() {
+        let options = ProfileOptions::default();
+        let mut profile =
+            ColumnProfile::from_column(&ColumnData::Numeric(vec![None].into()), &options);
+        profile
+            .extend("c", &ColumnData::categorical_from([Some("a")]), &options)
+            .expect("all missing adopts the kind");
+        assert_eq!(profile.kind(), ColumnKind::Categorical);
+        assert_eq!(profile.n_rows(), 2);
+        let err = profile
+            .extend("c", &ColumnData::Numeric(vec![Some(1.0)].into()), &options)
+            .unwrap_err();
+        assert!(matches!(err, ProfileError::KindMismatch { .. }));
+    }
+
+    #[test]
+    fn value_counts_are_dropped_past_the_exact_limit() {
+        let options = ProfileOptions {
+            exact_limit: 20,
+            ..ProfileOptions::default()
+        };
+        let data = |n: i32| ColumnData::Numeric((0..n).map(|i| Some(f64::from(i))).collect());
+        let ColumnProfile::Numeric(p) = ColumnProfile::from_column(&data(20), &options) else {
+            unreachable!("numeric")
+        };
+        assert_eq!(p.values.map(|v| v.len()), Some(20));
+        let ColumnProfile::Numeric(p) = ColumnProfile::from_column(&data(21), &options) else {
+            unreachable!("numeric")
+        };
+        assert_eq!(p.values, None);
+        assert_eq!((p.min, p.max, p.count()), (Some(0.0), Some(20.0), 21));
+    }
+}

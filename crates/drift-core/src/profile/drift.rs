@@ -134,6 +134,20 @@ impl ColumnDrift {
     }
 }
 
+impl ColumnProfile {
+    /// The column described as in a drift report's `reference` and `current` fields
+    /// (counts, moments, range and quartiles, or top categories), for `monitor profile
+    /// show`; quartiles and `unique` are approximate past the exact limit.
+    pub fn summary(&self) -> ColumnSummary {
+        match self {
+            ColumnProfile::Numeric(p) => {
+                ColumnSummary::Numeric(numeric_summary(&NumericSide::new(p)))
+            }
+            ColumnProfile::Categorical(p) => ColumnSummary::Categorical(categorical_summary(p)),
+        }
+    }
+}
+
 /// One numeric side as sorted `(value, count)` pairs: exact, or read off the sketch.
 struct NumericSide<'a> {
     profile: &'a NumericProfile,
@@ -902,4 +916,25 @@ fn finish(mut drift: ColumnDrift, outcome: Result<TestOutcome, DriftError>) -> C
         Err(err) => drift.error = Some(err.to_string()),
     }
     drift
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interpolated_cdfs_integrate_exactly() {
+        // uniform on [0, 1] against uniform on [1, 2]: a shift of 1
+        let x = [(0.0, 0.0), (1.0, 1.0)];
+        let y = [(1.0, 0.0), (2.0, 1.0)];
+        assert!((linear_cdf_distance(&x, &y, 1) - 1.0).abs() < 1e-15);
+        // ∫ (F_x - F_y)² over [0, 2]: 2 · ∫_0^1 t² dt = 2/3
+        assert!((linear_cdf_distance(&x, &y, 2) - 2.0 / 3.0).abs() < 1e-15);
+        // crossing CDFs: F_x = t, F_y = 1/2 on [0, 1]: ∫ |t - 1/2| = 1/4
+        let y = [(0.0, 0.5), (1.0, 0.5), (1.0, 1.0)];
+        assert!((linear_cdf_distance(&x, &y, 1) - 0.25).abs() < 1e-15);
+        assert_eq!(cdf_at(&y, 1.0), (0.5, 1.0));
+        assert_eq!(cdf_at(&x, -1.0), (0.0, 0.0));
+        assert_eq!(cdf_at(&x, 0.25), (0.25, 0.25));
+    }
 }
