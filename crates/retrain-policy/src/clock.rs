@@ -1,6 +1,6 @@
 //! Time for the parts that do I/O (the queue, the dispatch loop), behind a trait tests control.
 //!
-//! The policy itself never reads a clock: [`crate::decide`] takes `now` as an argument.
+//! The policy itself never reads a clock: [`crate::decide()`] takes `now` as an argument.
 
 use std::sync::Mutex;
 use std::time::Duration;

@@ -9,7 +9,7 @@
 //!   accuracy/F1/AUC/MAE/latency against a threshold or a baseline, label completeness)
 //!   combined with `all`/`any`, and guardrails (hysteresis, minimum new samples, label
 //!   completeness, cooldown, rolling rate limit, freeze windows in a time zone, monthly
-//!   budget, circuit breaker). [`decide`] takes the time as an argument and an explicit
+//!   budget, circuit breaker). [`decide()`] takes the time as an argument and an explicit
 //!   [`PolicyState`], and returns a [`RetrainDecision`] (`retrain`, `hold` or `blocked`)
 //!   that names the rules that fired, their evidence, and the guardrails that held it
 //!   back and until when. [`Policy::default`] is the seed's fixed thresholds.

@@ -1,7 +1,7 @@
 //! The policy: named rules over signals, the trigger that combines them, and the guardrails.
 //!
 //! A [`Policy`] is read from TOML by [`Policy::from_toml`] (see `docs/retrain.md` for the
-//! format) and is then immutable; [`crate::decide`] applies it.
+//! format) and is then immutable; [`crate::decide()`] applies it.
 
 pub mod freeze;
 mod parse;
