@@ -27,7 +27,8 @@
 //!
 //! Layout: [`column`] (the column model and cleaning), [`stattest`] (the tests and their
 //! registry), [`select`] (evidently's automatic choice), [`correction`] (multiple testing),
-//! [`summary`] (column summaries and quality), [`report`] (the dataset report).
+//! [`summary`] (column summaries and quality), [`report`] (the dataset report), [`profile`]
+//! (mergeable, bounded-size profiles and drift computed from them).
 
 pub mod column;
 pub mod correction;
