@@ -293,6 +293,11 @@ impl ColumnProfile {
                 if (finite > 0) != (p.min.is_some() && p.max.is_some()) {
                     return Err("min and max must be present exactly when values are".into());
                 }
+                if let (Some(min), Some(max)) = (p.min, p.max)
+                    && !(min.is_finite() && max.is_finite() && min <= max)
+                {
+                    return Err(format!("min {min} and max {max} are not a finite range"));
+                }
                 &p.distinct
             }
             ColumnProfile::Categorical(p) => {
