@@ -214,7 +214,7 @@ impl PolicyState {
 
 fn fmt_duration(d: SignedDuration) -> String {
     let secs = d.as_secs();
-    if secs % 86_400 == 0 && secs != 0 {
+    if secs % 86_400 == 0 && secs >= 2 * 86_400 {
         format!("{}d", secs / 86_400)
     } else if secs % 3600 == 0 && secs != 0 {
         format!("{}h", secs / 3600)
@@ -422,16 +422,37 @@ fn evaluate_metric(metric: Metric, comparison: Comparison, signals: &Signals) ->
                 met,
                 value: Some(value),
                 threshold: Some(limit),
-                evidence: format!(
-                    "{name} {value} is {} worse than the baseline {baseline} (more than {allowed} {})",
-                    format_args!("{:.6}", worse.max(0.0))
-                        .to_string()
-                        .trim_end_matches('0')
-                        .trim_end_matches('.'),
-                    if met { "fires" } else { "needed" }
-                ),
+                evidence: {
+                    let (worse_word, better_word) = if metric.higher_is_better() {
+                        ("below", "above")
+                    } else {
+                        ("above", "below")
+                    };
+                    let side = if worse >= 0.0 {
+                        worse_word
+                    } else {
+                        better_word
+                    };
+                    format!(
+                        "{name} {value} is {} {side} the baseline {baseline} (limit {}: {})",
+                        short(worse.abs()),
+                        short(allowed),
+                        if met { "worse than allowed" } else { "within" }
+                    )
+                },
             }
         }
+    }
+}
+
+/// A computed number for people: at most 6 decimals, trailing zeros dropped.
+fn short(x: f64) -> String {
+    let text = format!("{x:.6}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    if text.is_empty() || text == "-" {
+        "0".into()
+    } else {
+        text.into()
     }
 }
 
@@ -1092,10 +1113,21 @@ mod tests {
         // A drop of 0.04 and a 25% rise: neither fires.
         assert_eq!(once(&p, &s(0.86, 0.25), NOON).decision, Outcome::Hold);
         // A drop of 0.06 fires; higher accuracy never does.
-        assert_eq!(once(&p, &s(0.84, 0.2), NOON).fired, vec!["acc".to_owned()]);
+        let d = once(&p, &s(0.84, 0.2), NOON);
+        assert_eq!(d.fired, vec!["acc".to_owned()]);
+        assert_eq!(
+            d.rules[0].evidence,
+            "accuracy 0.84 is 0.06 below the baseline 0.9 (limit 0.05: worse than allowed)"
+        );
+        assert_eq!(d.rules[0].threshold, Some(0.9 - 0.05));
         assert_eq!(once(&p, &s(0.99, 0.2), NOON).decision, Outcome::Hold);
         // A 60% rise in latency fires; a fall never does.
-        assert_eq!(once(&p, &s(0.9, 0.32), NOON).fired, vec!["lat".to_owned()]);
+        let d = once(&p, &s(0.9, 0.32), NOON);
+        assert_eq!(d.fired, vec!["lat".to_owned()]);
+        assert_eq!(
+            d.rules[1].evidence,
+            "latency_p95 0.32 is 0.12 above the baseline 0.2 (limit 0.1: worse than allowed)"
+        );
         assert_eq!(once(&p, &s(0.9, 0.01), NOON).decision, Outcome::Hold);
         // No baseline: does not fire, and says so.
         let no_baseline = metrics(0.5);
