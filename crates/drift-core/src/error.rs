@@ -170,6 +170,9 @@ pub enum ProfileError {
         /// The first column's row count.
         expected: u64,
     },
+    /// Two columns of one batch of rows have the same name.
+    #[error("column \"{0}\" appears twice")]
+    DuplicateColumn(String),
     /// A column is numeric in one profile or batch and categorical in the other.
     #[error("column \"{column}\" is {left} in one profile and {right} in the other")]
     KindMismatch {

@@ -858,3 +858,33 @@ fn few_reference_values_against_a_sketched_current_side() {
         assert_eq!(exact.drifted, approx.drifted, "{test}");
     }
 }
+
+#[test]
+fn a_rejected_batch_leaves_the_profile_unchanged() {
+    let options = ProfileOptions::default();
+    let mut profile =
+        Profile::from_columns(&[column("x", numeric(&[1.0, 2.0]))], &options).expect("profile");
+    let before = profile.clone();
+    let batch = [
+        column("y", numeric(&[3.0])),
+        column("x", ColumnData::categorical_from([Some("a")])),
+    ];
+    assert!(matches!(
+        profile.add_rows(&batch),
+        Err(ProfileError::KindMismatch { .. })
+    ));
+    let twice = [column("y", numeric(&[3.0])), column("y", numeric(&[4.0]))];
+    assert_eq!(
+        profile.add_rows(&twice),
+        Err(ProfileError::DuplicateColumn("y".into()))
+    );
+    let uneven = [
+        column("x", numeric(&[3.0])),
+        column("y", numeric(&[4.0, 5.0])),
+    ];
+    assert!(matches!(
+        profile.add_rows(&uneven),
+        Err(ProfileError::UnequalColumns { .. })
+    ));
+    assert_eq!(profile, before);
+}

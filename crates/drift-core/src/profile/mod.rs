@@ -238,8 +238,8 @@ impl Profile {
     /// The profile of a table's columns, in one pass over each.
     ///
     /// # Errors
-    /// [`ProfileError::InvalidOption`] for options out of range,
-    /// [`ProfileError::UnequalColumns`] when the columns differ in length.
+    /// [`ProfileError::InvalidOption`] for options out of range, and as
+    /// [`Profile::add_rows`].
     pub fn from_columns(
         columns: &[NamedColumn],
         options: &ProfileOptions,
@@ -257,7 +257,9 @@ impl Profile {
     ///
     /// # Errors
     /// [`ProfileError::UnequalColumns`] when the batch's columns differ in length,
-    /// [`ProfileError::KindMismatch`] when a column changes kind.
+    /// [`ProfileError::KindMismatch`] when a column changes kind,
+    /// [`ProfileError::DuplicateColumn`] when two columns share a name; the profile is
+    /// left unchanged then.
     pub fn add_rows(&mut self, columns: &[NamedColumn]) -> Result<(), ProfileError> {
         let n_batch = columns.first().map_or(0, |c| c.data.len());
         if let Some(other) = columns.iter().find(|c| c.data.len() != n_batch) {
@@ -266,6 +268,23 @@ impl Profile {
                 rows: other.data.len() as u64,
                 expected: n_batch as u64,
             });
+        }
+        // check names and kinds first, so that an error leaves the profile as it was
+        let mut names = std::collections::HashSet::new();
+        for column in columns {
+            if !names.insert(column.name.as_str()) {
+                return Err(ProfileError::DuplicateColumn(column.name.clone()));
+            }
+            if let Some(profile) = self.column(&column.name)
+                && profile.kind() != column.data.kind()
+                && !profile.is_all_missing()
+            {
+                return Err(ProfileError::KindMismatch {
+                    column: column.name.clone(),
+                    left: profile.kind(),
+                    right: column.data.kind(),
+                });
+            }
         }
         let options = self.options;
         let mut touched = vec![false; self.columns.len()];
