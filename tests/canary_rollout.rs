@@ -175,16 +175,19 @@ step = "1s"
 webhook = "{hook}/hook"
 
 [judge]
+# as operators do: a significant shift fails only when it is also large (mean ratio)
 [[judge.metrics]]
 name = "error_rate"
 kind = "rate"
 direction = "increase"
 min_samples = 50
+effect_size = {{ allowed_increase = 2.0 }}
 
 [[judge.metrics]]
 name = "latency_p90"
 direction = "increase"
 min_samples = 5
+effect_size = {{ allowed_increase = 1.25 }}
 
 [queries.error_rate]
 events = 'sum(increase(app_errors_total{{variant="{{variant}}"}}[8s]))'

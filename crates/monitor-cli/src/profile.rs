@@ -46,7 +46,7 @@ pub struct BuildArgs {
     format: Option<ProfileFormat>,
     #[command(flatten)]
     table: TableArgs,
-    /// KLL accuracy parameter k (rank error about 1.7/k) [default: 200].
+    /// KLL accuracy parameter k (rank error about 2.9/k^0.97: 0.0035 at 1000) [default: 1000].
     #[arg(long)]
     quantile_k: Option<u16>,
     /// Distinct values counted exactly before a column switches to sketches [default: 1024].
