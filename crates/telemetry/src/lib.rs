@@ -35,6 +35,7 @@
 //! server runs on its own thread for the same reason. Logs are filtered (`RUST_LOG`,
 //! default `warn`) apart from spans (`info`), so a quiet command still sends its trace.
 
+pub mod alert;
 mod config;
 mod error;
 pub mod export;
