@@ -7,6 +7,7 @@ mod cli_detect;
 mod cli_drift;
 mod cli_inputs;
 mod cli_profile;
+mod cli_retrain;
 mod collectors;
 mod html_render;
 mod metrics;

@@ -9,6 +9,7 @@ mod input;
 mod output;
 mod profile;
 mod progress;
+mod retrain;
 mod rollout;
 
 use std::process::ExitCode;
@@ -41,6 +42,9 @@ enum Command {
     /// Shadow deployment: compare a shadow model's answers with the live model's.
     #[command(subcommand)]
     Shadow(canary::ShadowCommand),
+    /// Retraining: decide from signals and a policy, queue jobs durably, dispatch, backtest.
+    #[command(subcommand)]
+    Retrain(retrain::RetrainCommand),
 }
 
 fn main() -> ExitCode {
@@ -75,6 +79,7 @@ fn main() -> ExitCode {
         Command::Profile(command) => profile::run(&command),
         Command::Canary(command) => canary::run_canary(&command),
         Command::Shadow(command) => canary::run_shadow(&command),
+        Command::Retrain(command) => retrain::run(&command),
     });
     if result.is_err() {
         root.record("otel.status_code", "ERROR");
