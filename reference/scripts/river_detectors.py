@@ -203,7 +203,7 @@ def mean_and_se(values):
 def kswin_section():
     """River's KSWIN (default parameters, seeds 0..n_seeds) on stored streams."""
     rng = np.random.default_rng(77)
-    n_streams, n_seeds = 10, 20
+    n_streams, n_seeds = 10, 40
     free_len, change_at, change_len, shift = 1_000, 300, 500, 1.0
     free = [rounded(rng.normal(0.0, 1.0, free_len)) for _ in range(n_streams)]
     change = [rounded(normal_segments(rng, [(change_at, 0.0), (change_len - change_at, shift)])) for _ in range(n_streams)]

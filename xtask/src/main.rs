@@ -6,6 +6,7 @@
 //! ones, printing the figures `BENCHMARKS.md` quotes. Real servers that later tests need are started here, on 127.0.0.1, and stopped
 //! by PID when the tests end.
 
+mod bench_detect;
 mod bench_drift;
 mod packages;
 mod rotel;
@@ -26,9 +27,10 @@ fn main() -> anyhow::Result<()> {
         "bench" => match std::env::args().nth(2).as_deref() {
             None => bench(),
             Some("drift") => bench_drift::run(&root),
-            Some(other) => bail!("unknown benchmark \"{other}\" (expected none or drift)"),
+            Some("detect") => bench_detect::run(&root),
+            Some(other) => bail!("unknown benchmark \"{other}\" (expected none, drift or detect)"),
         },
-        _ => bail!("usage: cargo xtask <test|lint|ci|bench [drift]>"),
+        _ => bail!("usage: cargo xtask <test|lint|ci|bench [drift|detect]>"),
     }
 }
 
