@@ -270,6 +270,27 @@ fn backtest_replays_history_and_bad_policies_name_the_key() {
         .collect();
     // 0h fine; 1h accuracy low: retrain; 2h within the 2 h cooldown: blocked; 3h: cooldown over
     assert_eq!(decisions, ["hold", "retrain", "blocked", "retrain"]);
+    let table = run(&[
+        "retrain",
+        "backtest",
+        "--policy",
+        path(&policy),
+        "--history",
+        path(&history),
+        "--format",
+        "table",
+    ]);
+    let table = String::from_utf8_lossy(&table.stdout).into_owned();
+    let blocked = table.lines().nth(2).expect("the third evaluation");
+    assert!(
+        blocked.contains("blocked") && blocked.contains("accuracy_low"),
+        "{table}"
+    );
+    assert!(blocked.contains("until 2026-11-27T03:00:00Z"), "{table}");
+    assert!(
+        table.contains("4 evaluations, 2 retrain decisions"),
+        "{table}"
+    );
 
     let bad = write(&dir, "bad.toml", "[guardrails]\ncooldown = \"-2h\"\n");
     let signals = write(&dir, "s.json", r#"{"model": "m"}"#);

@@ -136,6 +136,10 @@ pub struct BacktestArgs {
     /// JSON Lines, one `{"at": RFC 3339, "signals": {...}}` a line, in time order.
     #[arg(long)]
     history: PathBuf,
+    /// `table` (one line an evaluation) or `json` (one decision a line) [default: table
+    /// on a terminal, json otherwise].
+    #[arg(long, value_parser = ["table", "json"])]
+    format: Option<String>,
 }
 
 /// Runs `monitor retrain ...`.
@@ -359,20 +363,56 @@ fn backtest_command(args: &BacktestArgs) -> Result<Outcome, Failure> {
         history.push(entry);
     }
     let (decisions, _) = backtest(&policy, &history, PolicyState::default());
+    let table = match args.format.as_deref() {
+        Some(format) => format == "table",
+        None => std::io::IsTerminal::is_terminal(&std::io::stdout()),
+    };
     let mut out = String::new();
     for (entry, decision) in history.iter().zip(&decisions) {
-        let line = serde_json::json!({"at": entry.at.to_string(), "decision": decision});
-        out.push_str(
-            &serde_json::to_string(&line)
-                .context("serializing")
-                .map_err(Failure::Runtime)?,
-        );
-        out.push('\n');
+        if table {
+            let held: Vec<String> = decision
+                .blocked_by
+                .iter()
+                .map(|b| match b.until {
+                    Some(until) => format!("{} until {until}", b.reason),
+                    None => b.reason.clone(),
+                })
+                .collect();
+            out.push_str(&format!(
+                "{}  {:<8} fired: {:<24} held back by: {}\n",
+                entry.at,
+                format!("{:?}", decision.decision).to_lowercase(),
+                if decision.fired.is_empty() {
+                    "-".to_owned()
+                } else {
+                    decision.fired.join(", ")
+                },
+                if held.is_empty() {
+                    "-".to_owned()
+                } else {
+                    held.join("; ")
+                }
+            ));
+        } else {
+            let line = serde_json::json!({"at": entry.at.to_string(), "decision": decision});
+            out.push_str(
+                &serde_json::to_string(&line)
+                    .context("serializing")
+                    .map_err(Failure::Runtime)?,
+            );
+            out.push('\n');
+        }
     }
     let retrains = decisions
         .iter()
         .filter(|d| d.decision == Decision::Retrain)
         .count();
+    if table {
+        out.push_str(&format!(
+            "{} evaluations, {retrains} retrain decisions\n",
+            decisions.len()
+        ));
+    }
     tracing::info!(evaluations = decisions.len(), retrains, "backtest done");
     output::emit(&out, None)?;
     Ok(Outcome::Clean)
