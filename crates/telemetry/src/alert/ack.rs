@@ -152,7 +152,8 @@ mod tests {
 
     #[test]
     fn alert_ack_pauses_the_same_model_by_default() {
-        let drift = Alert::new("DriftDetected", Severity::Warning, "drift").with_label("model", "churn");
+        let drift =
+            Alert::new("DriftDetected", Severity::Warning, "drift").with_label("model", "churn");
         let acked = [record(drift.clone(), AlertState::Acknowledged)];
         let rules = PauseRule::defaults();
         let churn = labels(&[("model", "churn")]);
@@ -160,12 +161,17 @@ mod tests {
         let pause = find_pause(&rules, "rollout", &churn, &acked).expect("paused");
         assert_eq!(pause.fingerprint, drift.fingerprint());
         assert_eq!((pause.by.as_str(), pause.rule), ("ana", 0));
-        assert_eq!(find_pause(&rules, "retrain", &churn, &acked).map(|p| p.rule), Some(1));
+        assert_eq!(
+            find_pause(&rules, "retrain", &churn, &acked).map(|p| p.rule),
+            Some(1)
+        );
         assert!(find_pause(&rules, "rollout", &fraud, &acked).is_none());
         assert!(find_pause(&rules, "deploy", &churn, &acked).is_none());
         // firing (not acknowledged) and resolved alerts pause nothing
         for state in [AlertState::Firing, AlertState::Resolved] {
-            assert!(find_pause(&rules, "rollout", &churn, &[record(drift.clone(), state)]).is_none());
+            assert!(
+                find_pause(&rules, "rollout", &churn, &[record(drift.clone(), state)]).is_none()
+            );
         }
         assert!(find_pause(&[], "rollout", &churn, &acked).is_none());
     }
@@ -184,7 +190,11 @@ mod tests {
         ]);
         // env is missing on both sides: equal, as in Alertmanager's inhibition
         assert!(rule.pauses("retrain", &labels(&[("model", "churn")]), &alert));
-        assert!(!rule.pauses("retrain", &labels(&[("model", "churn"), ("env", "prod")]), &alert));
+        assert!(!rule.pauses(
+            "retrain",
+            &labels(&[("model", "churn"), ("env", "prod")]),
+            &alert
+        ));
         let mut warning = alert.clone();
         warning.insert("severity".to_owned(), "warning".to_owned());
         assert!(!rule.pauses("retrain", &labels(&[("model", "churn")]), &warning));

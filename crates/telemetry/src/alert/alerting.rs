@@ -149,7 +149,9 @@ pub fn test_alert(test_id: &str) -> Alert {
         "test alert from `monitor alerts test`: delivery works",
     )
     .with_label("test_id", test_id)
-    .with_explanation("Sent on request to check that every configured sink receives alerts; nothing is wrong.")
+    .with_explanation(
+        "Sent on request to check that every configured sink receives alerts; nothing is wrong.",
+    )
 }
 
 /// Alerting for one process: the configuration, its outbox and an HTTP client.
@@ -331,9 +333,9 @@ impl Alerting {
     /// (already resolved), a database error.
     pub fn resolve(&self, id: &str) -> Result<AlertRecord, AlertError> {
         let record = self.outbox.find(id)?;
-        let record = self
-            .outbox
-            .resolve(record.fingerprint, &self.config.sinks, self.clock.now())?;
+        let record =
+            self.outbox
+                .resolve(record.fingerprint, &self.config.sinks, self.clock.now())?;
         tracing::info!(target: "telemetry::alert", fingerprint = %record.fingerprint, "alert resolved");
         Ok(record)
     }
@@ -441,7 +443,9 @@ impl Alerting {
     fn wait(&self, limit: Duration) -> Result<Duration, AlertError> {
         let poll = self.config.delivery.poll.min(limit);
         let until_due = match self.outbox.next_due()? {
-            Some(due) => Duration::try_from(due.duration_since(self.clock.now())).unwrap_or(Duration::ZERO),
+            Some(due) => {
+                Duration::try_from(due.duration_since(self.clock.now())).unwrap_or(Duration::ZERO)
+            }
             None => poll,
         };
         Ok(until_due.min(poll).max(Duration::from_millis(10)))

@@ -152,7 +152,10 @@ impl AlertsConfig {
                 .map_or(AckOptions::default().silence_for, |t| t.0),
         };
         if ack.silence_for.is_zero() {
-            return Err(AlertError::config("ack.silence_for", "must be longer than 0"));
+            return Err(AlertError::config(
+                "ack.silence_for",
+                "must be longer than 0",
+            ));
         }
         let pause = match raw.pause {
             Some(rules) => rules,
@@ -170,7 +173,10 @@ impl AlertsConfig {
             if !names.insert(sink.name.clone()) {
                 return Err(AlertError::config(
                     format!("sinks[{i}].name"),
-                    format!("\"{}\" names two sinks: give each its own `name`", sink.name),
+                    format!(
+                        "\"{}\" names two sinks: give each its own `name`",
+                        sink.name
+                    ),
                 ));
             }
             sinks.push(sink);
@@ -418,7 +424,11 @@ impl<'de> Deserialize<'de> for DurationText {
 /// # Errors
 /// A message quoting the text when it is not such a duration.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let bad = || format!("\"{text}\" is not a duration (write e.g. \"500ms\", \"90s\", \"15m\", \"24h\", \"1h30m\")");
+    let bad = || {
+        format!(
+            "\"{text}\" is not a duration (write e.g. \"500ms\", \"90s\", \"15m\", \"24h\", \"1h30m\")"
+        )
+    };
     let mut rest = text.trim();
     if rest.is_empty() {
         return Err(bad());
@@ -516,11 +526,7 @@ struct RawSink {
 }
 
 impl RawSink {
-    fn validate(
-        self,
-        i: usize,
-        env: &impl Fn(&str) -> Option<String>,
-    ) -> Result<Sink, AlertError> {
+    fn validate(self, i: usize, env: &impl Fn(&str) -> Option<String>) -> Result<Sink, AlertError> {
         let key = |field: &str| format!("sinks[{i}].{field}");
         let not_for = |field: &str, present: bool| {
             if present {
@@ -734,8 +740,10 @@ mod tests {
         assert_eq!(config.ack, AckOptions::default());
         assert_eq!(config.pause, PauseRule::defaults());
         assert!(config.sinks.is_empty());
-        let pd = parse("[outbox]\npath = \"a.db\"\n[[sinks]]\nkind = \"pagerduty\"\nrouting_key = \"k\"\n")
-            .expect("valid");
+        let pd = parse(
+            "[outbox]\npath = \"a.db\"\n[[sinks]]\nkind = \"pagerduty\"\nrouting_key = \"k\"\n",
+        )
+        .expect("valid");
         assert_eq!(pd.sinks[0].url, PAGERDUTY_URL);
         let none = parse("[outbox]\npath = \"a.db\"\npause = []\n");
         assert!(none.is_err(), "pause is top-level, not in [outbox]");
@@ -765,7 +773,9 @@ mod tests {
             "sinks[0].routing_key_env: the environment variable NOPE is not set"
         );
         assert_eq!(
-            err(&format!("{head}[[sinks]]\nkind = \"webhook\"\nurl = \"http://h\"\n")),
+            err(&format!(
+                "{head}[[sinks]]\nkind = \"webhook\"\nurl = \"http://h\"\n"
+            )),
             "sinks[0].secret: is missing: set `secret` or `secret_env` (a variable's name)"
         );
         assert_eq!(
@@ -790,8 +800,16 @@ mod tests {
             ))
             .starts_with("sinks[1].name: \"alertmanager\" names two sinks")
         );
-        assert!(err(&format!("{head}[delivery]\ntimeout = \"soon\"\n")).contains("\"soon\" is not a duration"));
-        assert!(err(&format!("{head}[delivery]\nretry_initial = \"1m\"\nretry_max = \"1s\"\n")).starts_with("delivery.retry_max: 1s is shorter"));
+        assert!(
+            err(&format!("{head}[delivery]\ntimeout = \"soon\"\n"))
+                .contains("\"soon\" is not a duration")
+        );
+        assert!(
+            err(&format!(
+                "{head}[delivery]\nretry_initial = \"1m\"\nretry_max = \"1s\"\n"
+            ))
+            .starts_with("delivery.retry_max: 1s is shorter")
+        );
     }
 
     #[test]

@@ -71,9 +71,7 @@ impl FromStr for Fingerprint {
     /// Parses 16 hex digits (either case).
     fn from_str(text: &str) -> Result<Fingerprint, String> {
         if text.len() != 16 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(format!(
-                "\"{text}\" is not a fingerprint (16 hex digits)"
-            ));
+            return Err(format!("\"{text}\" is not a fingerprint (16 hex digits)"));
         }
         u64::from_str_radix(text, 16)
             .map(Fingerprint)
@@ -140,6 +138,9 @@ mod tests {
         assert!("+2d7e765a3359fb5".parse::<Fingerprint>().is_err());
         let json = serde_json::to_string(&fp).expect("json");
         assert_eq!(json, "\"02d7e765a3359fb5\"");
-        assert_eq!(serde_json::from_str::<Fingerprint>(&json).expect("back"), fp);
+        assert_eq!(
+            serde_json::from_str::<Fingerprint>(&json).expect("back"),
+            fp
+        );
     }
 }

@@ -233,13 +233,17 @@ impl Alert {
             if !valid_label_name(label) {
                 return Err(AlertError::invalid(
                     name,
-                    format!("label \"{label}\": a name is letters, digits and _, not starting with a digit"),
+                    format!(
+                        "label \"{label}\": a name is letters, digits and _, not starting with a digit"
+                    ),
                 ));
             }
             if label == NAME_LABEL || label == SEVERITY_LABEL {
                 return Err(AlertError::invalid(
                     name,
-                    format!("label \"{label}\" comes from the alert's name and severity: do not set it"),
+                    format!(
+                        "label \"{label}\" comes from the alert's name and severity: do not set it"
+                    ),
                 ));
             }
             if value.is_empty() {
@@ -259,7 +263,9 @@ impl Alert {
             if RESERVED_ANNOTATIONS.contains(&annotation.as_str()) {
                 return Err(AlertError::invalid(
                     name,
-                    format!("annotation \"{annotation}\" is filled from the alert's fields: do not set it"),
+                    format!(
+                        "annotation \"{annotation}\" is filled from the alert's fields: do not set it"
+                    ),
                 ));
             }
             if looks_like_user_id(annotation) {
@@ -384,8 +390,12 @@ mod tests {
     use serde_json::json;
 
     fn alert() -> Alert {
-        Alert::new("DriftDetected", Severity::Warning, "4 of 12 columns drifted")
-            .with_label("model", "churn")
+        Alert::new(
+            "DriftDetected",
+            Severity::Warning,
+            "4 of 12 columns drifted",
+        )
+        .with_label("model", "churn")
     }
 
     #[test]
@@ -470,10 +480,8 @@ mod tests {
         .expect("minimal");
         assert_eq!(minimal.details, Value::Null);
         assert!(
-            serde_json::from_str::<Alert>(
-                r#"{"name": "x", "severity": "urgent", "summary": "s"}"#
-            )
-            .is_err()
+            serde_json::from_str::<Alert>(r#"{"name": "x", "severity": "urgent", "summary": "s"}"#)
+                .is_err()
         );
     }
 }

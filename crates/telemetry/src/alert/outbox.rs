@@ -225,7 +225,9 @@ pub struct Outbox {
 
 impl std::fmt::Debug for Outbox {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Outbox").field("path", &self.path).finish_non_exhaustive()
+        f.debug_struct("Outbox")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
     }
 }
 
@@ -689,7 +691,17 @@ impl Outbox {
     /// # Errors
     /// [`AlertError::Database`], [`AlertError::Corrupt`].
     pub fn dead_letters(&self) -> Result<Vec<DeadLetter>, AlertError> {
-        type Raw = (i64, String, String, String, i64, i64, i64, Option<i64>, String);
+        type Raw = (
+            i64,
+            String,
+            String,
+            String,
+            i64,
+            i64,
+            i64,
+            Option<i64>,
+            String,
+        );
         let rows: Vec<Raw> = self
             .connection()
             .prepare(
@@ -794,7 +806,8 @@ impl Outbox {
                         .iter()
                         .filter(|s| matches!(s.kind, SinkKind::Alertmanager { .. }))
                     {
-                        queued += usize::from(enqueue(tx, sink, Action::Post, &record, false, now)?);
+                        queued +=
+                            usize::from(enqueue(tx, sink, Action::Post, &record, false, now)?);
                     }
                     queued
                 }
@@ -887,7 +900,11 @@ impl Outbox {
 
     /// Queues a post of every active alert whose last post to an Alertmanager sink is a
     /// heartbeat old; returns how many were queued.
-    pub(crate) fn enqueue_heartbeats(&self, sinks: &[Sink], now: Timestamp) -> Result<usize, AlertError> {
+    pub(crate) fn enqueue_heartbeats(
+        &self,
+        sinks: &[Sink],
+        now: Timestamp,
+    ) -> Result<usize, AlertError> {
         let alertmanagers: Vec<(&Sink, Duration)> = sinks
             .iter()
             .filter_map(|sink| match sink.kind {
@@ -918,7 +935,8 @@ impl Outbox {
                         .optional()?;
                     let due = posted_at.is_none_or(|ms| ms + millis_of(*heartbeat) <= millis(now));
                     if due {
-                        queued += usize::from(enqueue(tx, sink, Action::Post, &record, false, now)?);
+                        queued +=
+                            usize::from(enqueue(tx, sink, Action::Post, &record, false, now)?);
                     }
                 }
             }
@@ -927,7 +945,12 @@ impl Outbox {
     }
 
     /// Claims the next due delivery under a lease of `lease`.
-    pub(crate) fn claim(&self, now: Timestamp, lease: Duration, nonce: u64) -> Result<Option<Claim>, AlertError> {
+    pub(crate) fn claim(
+        &self,
+        now: Timestamp,
+        lease: Duration,
+        nonce: u64,
+    ) -> Result<Option<Claim>, AlertError> {
         self.transaction(|tx| {
             let next: Option<i64> = tx
                 .query_row(
@@ -1115,4 +1138,137 @@ impl Outbox {
 
 fn millis_of(duration: Duration) -> i64 {
     i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alert::model::Severity;
+
+    fn at(text: &str) -> Timestamp {
+        text.parse().expect("a time")
+    }
+
+    fn set_owner(path: &Path, pid: i64) {
+        let connection = Connection::open(path).expect("open");
+        connection
+            .execute("UPDATE deliveries SET lease_owner = ?1", [pid])
+            .expect("update");
+    }
+
+    #[test]
+    fn alert_leases_of_dead_processes_are_freed_on_open() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("alerts.db");
+        let sinks = [Sink::webhook("http://127.0.0.1:9/hook", "s")];
+        let now = Timestamp::now();
+        let lease = Duration::from_secs(3600);
+        {
+            let outbox = Outbox::open(&path).expect("open");
+            let alert = Alert::new("DriftDetected", Severity::Warning, "drift");
+            outbox
+                .fire(&alert, &sinks, Duration::from_secs(60), now)
+                .expect("fire");
+            let claim = outbox.claim(now, lease, 1).expect("claim").expect("due");
+            assert_eq!(claim.delivery.attempts, 1);
+            assert!(
+                outbox.claim(now, lease, 2).expect("claim").is_none(),
+                "leased"
+            );
+        }
+        // pid 1 runs: its lease holds until it runs out
+        set_owner(&path, 1);
+        let outbox = Outbox::open(&path).expect("reopen");
+        assert!(outbox.claim(now, lease, 3).expect("claim").is_none());
+        let later = now
+            .checked_add(SignedDuration::from_secs(3601))
+            .expect("time");
+        let claim = outbox
+            .claim(later, lease, 4)
+            .expect("claim")
+            .expect("expired lease");
+        assert_eq!(claim.delivery.attempts, 2);
+        drop(outbox);
+        // a process that no longer exists (pids stay below 2^22 on Linux)
+        set_owner(&path, 99_999_999);
+        let outbox = Outbox::open(&path).expect("reopen");
+        let claim = outbox
+            .claim(now, lease, 5)
+            .expect("claim")
+            .expect("freed at open");
+        assert_eq!(claim.delivery.attempts, 3);
+        assert_eq!(
+            outbox.pending(None).expect("pending")[0]
+                .last_error
+                .as_deref(),
+            Some("the process sending it (pid 99999999) stopped mid-request")
+        );
+    }
+
+    #[test]
+    fn alert_find_takes_unique_prefixes() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("alerts.db");
+        let outbox = Outbox::open(&path).expect("open");
+        let now = at("2026-11-27T10:00:00Z");
+        let alert = Alert::new("A", Severity::Info, "s");
+        let fired = outbox
+            .fire(&alert, &[], Duration::from_secs(60), now)
+            .expect("fire");
+        // two more rows whose fingerprints share a prefix
+        let connection = Connection::open(&path).expect("open");
+        for fingerprint in ["abcd000000000001", "abcd000000000002"] {
+            connection
+                .execute(
+                    "INSERT INTO alerts (fingerprint, state, alert, starts_at, updated_at, notified_at) \
+                     SELECT ?1, state, alert, starts_at, updated_at, notified_at FROM alerts LIMIT 1",
+                    [fingerprint],
+                )
+                .expect("insert");
+        }
+        let full = fired.fingerprint.to_string();
+        assert_eq!(
+            outbox.find(&full).expect("full").fingerprint,
+            fired.fingerprint
+        );
+        assert_eq!(
+            outbox.find(&full[..5]).expect("prefix").fingerprint,
+            fired.fingerprint
+        );
+        assert_eq!(
+            outbox
+                .find(&full.to_uppercase())
+                .expect("upper")
+                .fingerprint,
+            fired.fingerprint
+        );
+        assert_eq!(
+            outbox
+                .find("abcd000000000002")
+                .expect("second")
+                .fingerprint
+                .to_string(),
+            "abcd000000000002"
+        );
+        assert!(matches!(
+            outbox.find("abcd0"),
+            Err(AlertError::Ambiguous { matches: 2, .. })
+        ));
+        assert!(
+            matches!(outbox.find("abc"), Err(AlertError::NotFound { .. })),
+            "too short"
+        );
+        assert!(matches!(
+            outbox.find("zzzz"),
+            Err(AlertError::NotFound { .. })
+        ));
+        assert!(matches!(
+            outbox.find("abcd0000000000011"),
+            Err(AlertError::NotFound { .. })
+        ));
+        assert!(matches!(
+            outbox.find("abce"),
+            Err(AlertError::NotFound { .. })
+        ));
+    }
 }

@@ -354,7 +354,11 @@ fn pagerduty_event(action: Action, record: &AlertRecord, routing_key: &str, sour
     });
     if action == Action::Trigger {
         let alert = &record.alert;
-        let summary: String = alert.summary.chars().take(PAGERDUTY_SUMMARY_LIMIT).collect();
+        let summary: String = alert
+            .summary
+            .chars()
+            .take(PAGERDUTY_SUMMARY_LIMIT)
+            .collect();
         event["payload"] = json!({
             "summary": summary,
             "source": source,
@@ -540,7 +544,11 @@ mod tests {
             let expected = format!("sha256={}", case["hmac_sha256_hex"].as_str().expect("hex"));
             assert_eq!(sign(key, message), expected);
             assert!(verify(key, message, &expected));
-            assert!(verify(key, message, &expected.to_uppercase().replace("SHA256=", "sha256=")));
+            assert!(verify(
+                key,
+                message,
+                &expected.to_uppercase().replace("SHA256=", "sha256=")
+            ));
             assert!(!verify(key, b"tampered", &expected));
             assert!(!verify(b"another key", message, &expected));
         }
@@ -562,19 +570,27 @@ mod tests {
             json!({"alertname": "DriftDetected", "model": "churn", "severity": "warning"})
         );
         assert_eq!(alert["annotations"]["summary"], "drift on churn");
-        assert_eq!(alert["annotations"]["description"], "psi 0.31 on age (threshold 0.1)");
+        assert_eq!(
+            alert["annotations"]["description"],
+            "psi 0.31 on age (threshold 0.1)"
+        );
         let details: Value =
             serde_json::from_str(alert["annotations"]["details"].as_str().expect("text"))
                 .expect("json");
         assert_eq!(details["drifted"][0]["score"], 0.31);
         assert_eq!(alert["startsAt"], "2026-11-27T10:00:00Z");
         assert_eq!(alert["generatorURL"], "http://grafana.example/d/drift");
-        assert!(alert.get("endsAt").is_none(), "a firing alert has no endsAt");
+        assert!(
+            alert.get("endsAt").is_none(),
+            "a firing alert has no endsAt"
+        );
         // a post sends the alert as it is now, not as it was queued
         let resolved = record(AlertState::Resolved);
         let mut later = context(&firing);
         later.current = Some(&resolved);
-        let request = render(&sink, Action::Post, &later).expect("ok").expect("some");
+        let request = render(&sink, Action::Post, &later)
+            .expect("ok")
+            .expect("some");
         assert_eq!(body(&request)[0]["endsAt"], "2026-11-27T11:00:00Z");
     }
 
@@ -605,27 +621,48 @@ mod tests {
         let delete = render(&sink, Action::Unsilence, &context(&acked))
             .expect("ok")
             .expect("some");
-        assert_eq!((delete.method, delete.url.as_str()), (Method::Delete, "http://am:9093/api/v2/silence/s-1"));
+        assert_eq!(
+            (delete.method, delete.url.as_str()),
+            (Method::Delete, "http://am:9093/api/v2/silence/s-1")
+        );
         let mut never = context(&acked);
         never.silence_id = None;
-        assert!(render(&sink, Action::Unsilence, &never).expect("ok").is_none());
+        assert!(
+            render(&sink, Action::Unsilence, &never)
+                .expect("ok")
+                .is_none()
+        );
     }
 
     #[test]
     fn alert_pagerduty_events_use_the_fingerprint_as_dedup_key() {
         let sink = Sink::pagerduty("http://pd/v2/enqueue", "rk");
         let firing = record(AlertState::Firing);
-        let trigger = body(&render(&sink, Action::Trigger, &context(&firing)).expect("ok").expect("some"));
+        let trigger = body(
+            &render(&sink, Action::Trigger, &context(&firing))
+                .expect("ok")
+                .expect("some"),
+        );
         assert_eq!(trigger["routing_key"], "rk");
         assert_eq!(trigger["event_action"], "trigger");
         assert_eq!(trigger["dedup_key"], firing.fingerprint.to_string());
         assert_eq!(trigger["payload"]["severity"], "warning");
         assert_eq!(trigger["payload"]["source"], "monitor");
         assert_eq!(trigger["payload"]["class"], "DriftDetected");
-        assert_eq!(trigger["payload"]["custom_details"]["details"]["drifted"][0]["column"], "age");
+        assert_eq!(
+            trigger["payload"]["custom_details"]["details"]["drifted"][0]["column"],
+            "age"
+        );
         assert_eq!(trigger["client_url"], "http://grafana.example/d/drift");
-        for (action, name) in [(Action::Acknowledge, "acknowledge"), (Action::Resolve, "resolve")] {
-            let event = body(&render(&sink, action, &context(&firing)).expect("ok").expect("some"));
+        for (action, name) in [
+            (Action::Acknowledge, "acknowledge"),
+            (Action::Resolve, "resolve"),
+        ] {
+            let event = body(
+                &render(&sink, action, &context(&firing))
+                    .expect("ok")
+                    .expect("some"),
+            );
             assert_eq!(event["event_action"], name);
             assert_eq!(event["dedup_key"], firing.fingerprint.to_string());
             assert!(event.get("payload").is_none());
@@ -633,15 +670,28 @@ mod tests {
         // a long summary is cut to PagerDuty's limit
         let mut long = record(AlertState::Firing);
         long.alert.summary = "é".repeat(2000);
-        let trigger = body(&render(&sink, Action::Trigger, &context(&long)).expect("ok").expect("some"));
-        assert_eq!(trigger["payload"]["summary"].as_str().expect("text").chars().count(), 1024);
+        let trigger = body(
+            &render(&sink, Action::Trigger, &context(&long))
+                .expect("ok")
+                .expect("some"),
+        );
+        assert_eq!(
+            trigger["payload"]["summary"]
+                .as_str()
+                .expect("text")
+                .chars()
+                .count(),
+            1024
+        );
     }
 
     #[test]
     fn alert_webhook_is_signed() {
         let sink = Sink::webhook("http://hook", "s3cret");
         let acked = record(AlertState::Acknowledged);
-        let request = render(&sink, Action::Notify, &context(&acked)).expect("ok").expect("some");
+        let request = render(&sink, Action::Notify, &context(&acked))
+            .expect("ok")
+            .expect("some");
         let header = |name: &str| {
             request
                 .headers
@@ -668,23 +718,55 @@ mod tests {
     fn alert_answers_are_judged() {
         let now = at("2026-11-27T10:00:00Z");
         assert_eq!(judge(Action::Post, 200, "", None, now), Verdict::Delivered);
-        assert_eq!(judge(Action::Trigger, 202, "", None, now), Verdict::Delivered);
+        assert_eq!(
+            judge(Action::Trigger, 202, "", None, now),
+            Verdict::Delivered
+        );
         assert_eq!(
             judge(Action::Trigger, 429, "", Some("7"), now),
-            Verdict::Retry { retry_after: Some(Duration::from_secs(7)) }
+            Verdict::Retry {
+                retry_after: Some(Duration::from_secs(7))
+            }
         );
         assert_eq!(
-            judge(Action::Post, 503, "", Some("Fri, 27 Nov 2026 10:00:30 GMT"), now),
-            Verdict::Retry { retry_after: Some(Duration::from_secs(30)) }
+            judge(
+                Action::Post,
+                503,
+                "",
+                Some("Fri, 27 Nov 2026 10:00:30 GMT"),
+                now
+            ),
+            Verdict::Retry {
+                retry_after: Some(Duration::from_secs(30))
+            }
         );
-        assert_eq!(judge(Action::Post, 408, "", Some("soon"), now), Verdict::Retry { retry_after: None });
+        assert_eq!(
+            judge(Action::Post, 408, "", Some("soon"), now),
+            Verdict::Retry { retry_after: None }
+        );
         for status in [400, 401, 403, 404, 413, 422, 301] {
-            assert_eq!(judge(Action::Post, status, "", None, now), Verdict::Dead, "{status}");
+            assert_eq!(
+                judge(Action::Post, status, "", None, now),
+                Verdict::Dead,
+                "{status}"
+            );
         }
-        assert_eq!(judge(Action::Unsilence, 500, "\"silence not found\"", None, now), Verdict::Delivered);
-        assert_eq!(judge(Action::Unsilence, 404, "", None, now), Verdict::Delivered);
-        assert_eq!(judge(Action::Unsilence, 500, "boom", None, now), Verdict::Retry { retry_after: None });
+        assert_eq!(
+            judge(Action::Unsilence, 500, "\"silence not found\"", None, now),
+            Verdict::Delivered
+        );
+        assert_eq!(
+            judge(Action::Unsilence, 404, "", None, now),
+            Verdict::Delivered
+        );
+        assert_eq!(
+            judge(Action::Unsilence, 500, "boom", None, now),
+            Verdict::Retry { retry_after: None }
+        );
         assert_eq!(parse_retry_after("86400", now), Some(MAX_RETRY_AFTER));
-        assert_eq!(parse_retry_after("Fri, 27 Nov 2026 09:00:00 GMT", now), Some(Duration::ZERO));
+        assert_eq!(
+            parse_retry_after("Fri, 27 Nov 2026 09:00:00 GMT", now),
+            Some(Duration::ZERO)
+        );
     }
 }
