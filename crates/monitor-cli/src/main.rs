@@ -1,5 +1,6 @@
 //! The `monitor` binary: parses arguments, reads files, runs the crates, maps errors to exit codes.
 
+mod alerts;
 mod canary;
 mod config;
 mod detect;
@@ -45,6 +46,9 @@ enum Command {
     /// Retraining: decide from signals and a policy, queue jobs durably, dispatch, backtest.
     #[command(subcommand)]
     Retrain(retrain::RetrainCommand),
+    /// Alerts: list, fire, acknowledge, resolve, test the sinks, deliver the outbox.
+    #[command(subcommand)]
+    Alerts(alerts::AlertsCommand),
 }
 
 fn main() -> ExitCode {
@@ -80,6 +84,7 @@ fn main() -> ExitCode {
         Command::Canary(command) => canary::run_canary(&command),
         Command::Shadow(command) => canary::run_shadow(&command),
         Command::Retrain(command) => retrain::run(&command),
+        Command::Alerts(command) => alerts::run(&command),
     });
     if result.is_err() {
         root.record("otel.status_code", "ERROR");
