@@ -25,6 +25,10 @@
 //! Cost: an update is amortised O(1) plus, every `clock` updates, a scan of the
 //! `O(max_buckets log width)` buckets; memory is `O(max_buckets log width)`. Buckets live
 //! in flat vectors that only grow when the window doubles, so updates do not allocate.
+//! Two things keep it fast without changing any result: values are added to the window in
+//! batches, just before each test ([`Adwin::settle`]), and a multiplication-only screen
+//! that errs only on the safe side spares river's exact cut test (four divisions and a
+//! square root) at boundaries that are nowhere near a cut ([`Screen`]).
 
 use serde::{Deserialize, Serialize};
 
@@ -144,9 +148,10 @@ pub struct Adwin {
     variance: f64,
     /// Sum of their absolute values, for [`Screen`]'s rounding margin.
     sum_abs: f64,
-    /// Values already in the buckets but not yet in `width`, `total`, `variance` and
-    /// `sum_abs` (at most [`PENDING`]; see [`Adwin::settle`]).
-    pending: Vec<f64>,
+    /// Values fed but not yet added to the buckets and the moments above: the first
+    /// `pending_len` slots (see [`Adwin::settle`]).
+    pending: [f64; PENDING],
+    pending_len: usize,
     /// Updates since the last test for a change (river tests when its update count since
     /// the last reset is a multiple of `clock`).
     tick: u64,
@@ -196,7 +201,8 @@ impl Adwin {
             total: 0.0,
             variance: 0.0,
             sum_abs: 0.0,
-            pending: Vec::with_capacity(PENDING),
+            pending: [0.0; PENDING],
+            pending_len: 0,
             tick: 0,
             rows: vec![Ring::default()],
             buckets: vec![Bucket::default(); params.max_buckets + 1],
@@ -210,12 +216,13 @@ impl Adwin {
 
     /// Values in the current window.
     pub fn width(&self) -> f64 {
-        self.width + self.pending.len() as f64
+        self.width + self.pending_len as f64
     }
 
     /// Mean of the current window (0 when it is empty), river's `estimation`.
     pub fn estimation(&self) -> f64 {
-        let total = self.pending.iter().fold(self.total, |total, &x| total + x);
+        let pending = &self.pending[..self.pending_len];
+        let total = pending.iter().fold(self.total, |total, &x| total + x);
         let width = self.width();
         if width == 0.0 { 0.0 } else { total / width }
     }
@@ -227,8 +234,12 @@ impl Adwin {
         if !x.is_finite() {
             return Signal::None;
         }
-        self.insert(x);
+        self.pending[self.pending_len] = x;
+        self.pending_len += 1;
         self.tick += 1;
+        if self.pending_len == PENDING && self.tick != self.params.clock as u64 {
+            self.settle();
+        }
         if self.tick == self.params.clock as u64 {
             self.tick = 0;
             self.settle();
@@ -245,7 +256,7 @@ impl Adwin {
         self.total = 0.0;
         self.variance = 0.0;
         self.sum_abs = 0.0;
-        self.pending.clear();
+        self.pending_len = 0;
         self.tick = 0;
         self.rows.clear();
         self.rows.push(Ring::default());
@@ -266,19 +277,18 @@ impl Adwin {
         self.buckets[row * slots + at] = bucket;
     }
 
-    /// Brings the window's moments up to date with the pending values: river's update of
-    /// `width`, `variance` and `total` at each insertion, with the same operations in the
-    /// same order.
+    /// Adds the pending values to the window: river's `insert_element` for each, in
+    /// order (the moments `width`, `variance`, `total`, then the bucket and its merges).
     ///
-    /// Deferring it to once per `clock` updates (or [`PENDING`] values) changes no result,
-    /// only speed: the two divisions per value, which dominate an update's cost, depend
-    /// only on the running total before the value, so once those totals are laid out the
-    /// divisions of all pending values are independent and the compiler pairs them in
-    /// SIMD lanes (IEEE division is exact-rounded either way).
+    /// Nothing looks at the window between two tests, so deferring this to the next test
+    /// (or to [`PENDING`] values) changes no result, only speed: the per-value work runs in
+    /// tight loops, and the two divisions per value, which dominate, depend only on the
+    /// running total before the value, so once those totals are laid out the divisions of
+    /// all pending values are independent and the compiler pairs them in SIMD lanes (IEEE
+    /// division is exact-rounded either way).
     fn settle(&mut self) {
-        let n = self.pending.len();
-        let mut values = [0.0f64; PENDING];
-        values[..n].copy_from_slice(&self.pending);
+        let n = self.pending_len;
+        let values = self.pending;
         // the running total before each value and the width after it
         let mut before = [0.0f64; PENDING];
         let mut widths = [0.0f64; PENDING];
@@ -303,48 +313,44 @@ impl Adwin {
         }
         self.total = total;
         self.width = width;
-        self.pending.clear();
-    }
 
-    /// Adds `x` as a bucket of one, merges full rows; the moments follow in
-    /// [`Adwin::settle`].
-    #[inline]
-    fn insert(&mut self, x: f64) {
-        self.push(
-            0,
-            Bucket {
+        // each value becomes a bucket of one in row 0; row 0's ring stays in a local
+        let slots = self.params.max_buckets + 1;
+        let mut ring = self.rows[0];
+        for &x in &values[..n] {
+            let mut at = ring.head + ring.len;
+            if at >= slots {
+                at -= slots;
+            }
+            self.buckets[at] = Bucket {
                 total: x,
                 variance: 0.0,
-            },
-        );
-        if self.pending.len() == PENDING {
-            self.settle();
-        }
-        self.pending.push(x);
-
-        let slots = self.params.max_buckets + 1;
-        if self.rows[0].len == slots {
-            // river's merge of row 0's two oldest buckets, specialised: single values
-            // have size 1 and variance 0, so river's `v0 + v1 + 1 * 0.5 * (x0 - x1)^2` is
-            // exactly `0.5 * (x0 - x1) * (x0 - x1)`
-            let ring = &mut self.rows[0];
-            let first = ring.head;
-            let second = if first + 1 == slots { 0 } else { first + 1 };
-            ring.head = if second + 1 == slots { 0 } else { second + 1 };
-            ring.len -= 2;
-            let (x0, x1) = (self.buckets[first].total, self.buckets[second].total);
-            let merged = Bucket {
-                total: x0 + x1,
-                variance: 0.5 * (x0 - x1) * (x0 - x1),
             };
-            if self.rows.len() == 1 {
-                self.add_row();
-            }
-            self.push(1, merged);
-            if self.rows[1].len == slots {
-                self.compress(1);
+            ring.len += 1;
+            if ring.len == slots {
+                // river's merge of row 0's two oldest buckets, specialised: single values
+                // have size 1 and variance 0, so river's `v0 + v1 + 1 * 0.5 * (x0 - x1)^2`
+                // is exactly `0.5 * (x0 - x1) * (x0 - x1)`
+                let first = ring.head;
+                let second = if first + 1 == slots { 0 } else { first + 1 };
+                ring.head = if second + 1 == slots { 0 } else { second + 1 };
+                ring.len -= 2;
+                let (x0, x1) = (self.buckets[first].total, self.buckets[second].total);
+                let merged = Bucket {
+                    total: x0 + x1,
+                    variance: 0.5 * (x0 - x1) * (x0 - x1),
+                };
+                if self.rows.len() == 1 {
+                    self.add_row();
+                }
+                self.push(1, merged);
+                if self.rows[1].len == slots {
+                    self.compress(1);
+                }
             }
         }
+        self.rows[0] = ring;
+        self.pending_len = 0;
     }
 
     /// A new, empty highest row.
@@ -640,7 +646,8 @@ mod tests {
                 let (u, v) = (1.0 - rng.uniform(), rng.uniform());
                 let normal = (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos();
                 let shift = if i % 1500 > 700 { 0.2 } else { 0.0 };
-                adwin.insert(offset + scale * (normal + shift));
+                adwin.pending[0] = offset + scale * (normal + shift);
+                adwin.pending_len = 1;
                 adwin.settle();
                 if adwin.width > params.grace_period as f64 {
                     let expected = has_cut_unscreened(&adwin);
