@@ -26,9 +26,9 @@
 //! `O(max_buckets log width)` buckets; memory is `O(max_buckets log width)`. Buckets live
 //! in flat vectors that only grow when the window doubles, so updates do not allocate.
 //! Two things keep it fast without changing any result: values are added to the window in
-//! batches, just before each test ([`Adwin::settle`]), and a multiplication-only screen
+//! batches, just before each test (`Adwin::settle`), and a multiplication-only screen
 //! that errs only on the safe side spares river's exact cut test (four divisions and a
-//! square root) at boundaries that are nowhere near a cut ([`Screen`]).
+//! square root) at boundaries that are nowhere near a cut (`Screen`).
 
 use serde::{Deserialize, Serialize};
 
