@@ -355,9 +355,9 @@ fn list(args: &ListArgs) -> Result<Outcome, Failure> {
                     .collect();
                 text.push_str(&format!(
                     "{:<16}  {:<12}  {:<8}  {:<20}  {:<7}  {}{{{}}}: {}\n",
-                    record.fingerprint,
-                    record.state,
-                    record.alert.severity,
+                    record.fingerprint.to_string(),
+                    record.state.as_str(),
+                    record.alert.severity.as_str(),
                     record.starts_at.to_string(),
                     pending_of(record),
                     record.alert.name,
