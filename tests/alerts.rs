@@ -251,11 +251,29 @@ fn alerts_arrive_acknowledgement_silences_and_resolve_clears() {
         Some(&hook.url()),
         "",
     );
-    let details = write(
-        &dir,
-        "drift.json",
-        r#"{"dataset_drift": true, "drifted_columns": [{"column": "age", "test": "psi", "statistic": 0.31, "threshold": 0.1}]}"#,
-    );
+    // a real drift report: the alert explains itself from its drifted columns
+    let report_path = dir.join("drift.json");
+    let output = monitor()
+        .args(["drift", "--format", "json", "--reference"])
+        .arg(crate::support::examples().join("reference.csv"))
+        .arg("--current")
+        .arg(crate::support::examples().join("current.csv"))
+        .arg("--output")
+        .arg(&report_path)
+        .output()
+        .expect("running monitor drift");
+    assert_succeeded(&output);
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(&report_path).expect("the report"))
+            .expect("JSON");
+    let drifted: Vec<&str> = report["columns"]
+        .as_array()
+        .expect("columns")
+        .iter()
+        .filter(|c| c["drifted"] == true)
+        .map(|c| c["name"].as_str().expect("name"))
+        .collect();
+    assert!(!drifted.is_empty(), "the example data drifts");
     let fingerprint = fired(&alerts(
         &config,
         &[
@@ -265,15 +283,13 @@ fn alerts_arrive_acknowledgement_silences_and_resolve_clears() {
             "--severity",
             "warning",
             "--summary",
-            "dataset drift on churn v3",
+            "drift on churn v3",
             "--label",
             "model=churn",
             "--label",
             "version=v3",
-            "--explanation",
-            "1 of 12 columns drifted: age (psi 0.31 > 0.1)",
             "--details",
-            details.to_str().expect("utf-8"),
+            report_path.to_str().expect("utf-8"),
         ],
     ));
 
@@ -284,19 +300,35 @@ fn alerts_arrive_acknowledgement_silences_and_resolve_clears() {
     assert_eq!(alert["labels"]["alertname"], "DriftDetected");
     assert_eq!(alert["labels"]["model"], "churn");
     assert_eq!(alert["labels"]["severity"], "warning");
-    assert_eq!(
-        alert["annotations"]["description"],
-        "1 of 12 columns drifted: age (psi 0.31 > 0.1)"
+    let description = alert["annotations"]["description"]
+        .as_str()
+        .expect("the explanation");
+    assert!(
+        description.contains(&format!(
+            "{} of {} columns drifted",
+            drifted.len(),
+            report["n_columns"]
+        )),
+        "{description}"
     );
+    for name in drifted.iter().take(10) {
+        assert!(
+            description.contains(&format!("{name} (")),
+            "{name}: {description}"
+        );
+    }
     assert_eq!(alert["status"]["state"], "active");
     let trigger = body(&pd.requests()[0]);
     assert_eq!(trigger["event_action"], "trigger");
     assert_eq!(trigger["routing_key"], ROUTING_KEY);
     assert_eq!(trigger["dedup_key"], fingerprint.as_str());
-    assert_eq!(
-        trigger["payload"]["custom_details"]["details"]["drifted_columns"][0]["statistic"],
-        0.31
-    );
+    let sent: Vec<&str> = trigger["payload"]["custom_details"]["details"]["drifted_columns"]
+        .as_array()
+        .expect("the drifted columns")
+        .iter()
+        .map(|c| c["name"].as_str().expect("name"))
+        .collect();
+    assert_eq!(sent, drifted, "details name every drifted column");
     let firing = &hook.requests()[0];
     assert!(signed(firing), "the webhook signature verifies");
     assert_eq!(body(firing)["event"], "firing");

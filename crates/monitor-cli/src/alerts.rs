@@ -13,7 +13,7 @@ use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 use telemetry::alert::{
     Alert, AlertError, AlertRecord, Alerting, AlertsConfig, AttemptOutcome, DeliveryReport,
-    Severity, test_alert,
+    Severity, explain, test_alert,
 };
 
 use crate::canary::TextOrJson;
@@ -90,10 +90,14 @@ pub struct FireArgs {
     /// What fired and why, in words.
     #[arg(long)]
     explanation: Option<String>,
-    /// What fired, as JSON (a drift report, a canary verdict, a retrain decision); `-`
-    /// reads stdin.
+    /// What fired, as JSON; `-` reads stdin. A `monitor drift` report, a canary verdict
+    /// or a retrain decision also gives the explanation, and only what fired is kept (the
+    /// drifted columns with their statistics, the metrics that did not pass).
     #[arg(long)]
     details: Option<PathBuf>,
+    /// Keep the whole --details document, not only what fired.
+    #[arg(long, requires = "details")]
+    full_details: bool,
     /// A link back to what produced the alert.
     #[arg(long)]
     generator_url: Option<String>,
@@ -421,11 +425,23 @@ fn fire(args: &FireArgs) -> Result<Outcome, Failure> {
     alert
         .annotations
         .extend(pairs(&args.annotations, "annotation")?);
+    if let Some(path) = &args.details {
+        let document = read_json(path)?;
+        // a drift report, canary verdict or retrain decision explains itself
+        match explain(&document) {
+            Some(explained) if !args.full_details => {
+                alert.explanation = explained.explanation;
+                alert.details = explained.details;
+            }
+            Some(explained) => {
+                alert.explanation = explained.explanation;
+                alert.details = document;
+            }
+            None => alert.details = document,
+        }
+    }
     if let Some(explanation) = &args.explanation {
         alert.explanation.clone_from(explanation);
-    }
-    if let Some(path) = &args.details {
-        alert.details = read_json(path)?;
     }
     if let Some(url) = &args.generator_url {
         alert.generator_url = Some(url.clone());

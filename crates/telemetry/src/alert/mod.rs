@@ -10,6 +10,8 @@
 //!   honour `Retry-After`, dead letters for other 4xx answers, nothing lost across restarts.
 //! - [`ack`]: acknowledgement and the [`PauseRule`]s that say what it pauses.
 //! - [`config`]: `alerts.toml` ([`AlertsConfig`]).
+//! - [`explain`](mod@explain): the explanation and compact details of a drift report, a canary
+//!   verdict or a retrain decision.
 //!
 //! [`Alerting`] ties them together: `fire`, `acknowledge`, `resolve` write the outbox;
 //! `deliver_due` (once), `deliver_until_settled` (a command) or `follow` (a long-running
@@ -24,6 +26,7 @@ pub mod ack;
 mod alerting;
 pub mod config;
 mod error;
+pub mod explain;
 pub mod fingerprint;
 pub mod model;
 pub mod outbox;
@@ -35,6 +38,7 @@ pub use alerting::{
 };
 pub use config::{AckOptions, AlertsConfig, DeliveryOptions, Secret, Sink, SinkKind};
 pub use error::AlertError;
+pub use explain::{Explained, explain};
 pub use fingerprint::Fingerprint;
 pub use model::{Acknowledgement, Alert, AlertRecord, AlertState, Labels, Severity};
 pub use outbox::{DeadLetter, Delivery, FireChange, Fired, Outbox};
