@@ -43,7 +43,7 @@ pub fn explain(document: &Value) -> Option<Explained> {
 /// A number for people: up to 4 significant digits, scientific when tiny or huge.
 fn number(value: &Value) -> String {
     match value.as_f64() {
-        Some(x) if x == 0.0 => "0".to_owned(),
+        Some(0.0) => "0".to_owned(),
         Some(x) if x.abs() < 1e-3 || x.abs() >= 1e6 => format!("{x:.3e}"),
         Some(x) => {
             let digits = (3 - x.abs().log10().floor() as i32).clamp(0, 6) as usize;
