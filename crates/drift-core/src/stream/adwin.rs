@@ -37,6 +37,10 @@ use crate::error::DetectorError;
 
 const KIND: DetectorKind = DetectorKind::Adwin;
 
+/// Largest `max_buckets` accepted (river sets no limit; every row allocates that many
+/// slots, so a mistyped huge value would exhaust memory).
+const MAX_BUCKETS_LIMIT: usize = 10_000;
+
 /// ADWIN's parameters; `Default` is river 0.26.1's.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct AdwinParams {
@@ -44,7 +48,7 @@ pub struct AdwinParams {
     pub delta: f64,
     /// Test for a change every `clock` updates, `>= 1`. Default 32.
     pub clock: usize,
-    /// Buckets kept per size before two are merged, `>= 1`. Default 5.
+    /// Buckets kept per size before two are merged, 1 to 10000. Default 5.
     pub max_buckets: usize,
     /// Smallest sub-window on either side of a cut, `>= 1`. Default 5.
     pub min_window_length: usize,
@@ -87,12 +91,13 @@ impl AdwinParams {
             "in (0, 1)",
         )?;
         require(self.clock >= 1, KIND, "clock", self.clock, "at least 1")?;
+        // every row reserves max_buckets + 1 slots up front
         require(
-            self.max_buckets >= 1,
+            (1..=MAX_BUCKETS_LIMIT).contains(&self.max_buckets),
             KIND,
             "max_buckets",
             self.max_buckets,
-            "at least 1",
+            "from 1 to 10000",
         )?;
         require(
             self.min_window_length >= 1,

@@ -26,12 +26,16 @@ use crate::stattest::ks::ks_2samp;
 
 const KIND: DetectorKind = DetectorKind::Kswin;
 
+/// Largest `window_size` accepted (river sets no limit; the window is allocated up front,
+/// so a mistyped huge value would exhaust memory).
+const WINDOW_SIZE_LIMIT: usize = 1_000_000;
+
 /// KSWIN's parameters; `Default` is river 0.26.1's, except the seed.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct KswinParams {
     /// Significance of the KS test, in `[0, 1]`. Default 0.005.
     pub alpha: f64,
-    /// Values in the sliding window, at least `2 stat_size`. Default 100.
+    /// Values in the sliding window, from `2 stat_size` to 1000000. Default 100.
     pub window_size: usize,
     /// Values in each of the two compared samples, `>= 1`. Default 30.
     pub stat_size: usize,
@@ -74,6 +78,13 @@ impl KswinParams {
             "stat_size",
             self.stat_size,
             "at least 1",
+        )?;
+        require(
+            self.window_size <= WINDOW_SIZE_LIMIT,
+            KIND,
+            "window_size",
+            self.window_size,
+            "at most 1000000",
         )?;
         require(
             self.window_size / 2 >= self.stat_size,

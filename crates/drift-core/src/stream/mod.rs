@@ -507,6 +507,8 @@ mod tests {
             ("adwin", "delta", "nan"),
             ("adwin", "clock", "0"),
             ("adwin", "clock", "3.5"),
+            ("adwin", "max_buckets", "100000"),
+            ("kswin", "window_size", "5000000"),
             ("page-hinkley", "mode", "sideways"),
             ("page-hinkley", "alpha", "1.1"),
             ("eddm", "beta", "0.99"),
