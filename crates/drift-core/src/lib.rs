@@ -33,6 +33,7 @@
 pub mod column;
 pub mod correction;
 pub mod error;
+pub mod multivariate;
 pub mod profile;
 pub mod rank;
 pub mod report;

@@ -1,0 +1,109 @@
+//! Multivariate drift against reference/values/multivariate.json (alibi-detect's MMD
+//! formulas in numpy, scikit-learn's PCA) and the permutation p-value's calibration.
+
+use drift_core::multivariate::{
+    Matrix, MmdMethod, MmdOptions, median_bandwidth, mmd_drift, mmd2_unbiased,
+};
+use drift_core::rng::SeededRng;
+use test_support::{assert_close, load_reference, number};
+
+fn matrix(value: &serde_json::Value) -> Matrix {
+    let rows = value.as_array().expect("rows");
+    let cols = rows[0].as_array().expect("a row").len();
+    let values = rows
+        .iter()
+        .flat_map(|row| row.as_array().expect("a row").iter().map(number))
+        .collect();
+    Matrix::new(values, rows.len(), cols).expect("a matrix")
+}
+
+#[test]
+fn mmd_and_bandwidth_match_alibi_detect_formulas() {
+    let reference = load_reference("multivariate.json");
+    for case in reference["mmd"].as_array().expect("mmd cases") {
+        let name = case["name"].as_str().expect("name");
+        let x = matrix(&case["reference"]);
+        let y = matrix(&case["current"]);
+        let sigma = median_bandwidth(&x, 10_000, 0).expect("bandwidth");
+        assert_close(
+            sigma,
+            number(&case["sigma"]),
+            1e-12,
+            0.0,
+            &format!("{name}: sigma"),
+        );
+        let at_sigma = mmd2_unbiased(&x, &y, number(&case["sigma"])).expect("mmd2");
+        assert_close(
+            at_sigma,
+            number(&case["mmd2"]),
+            1e-9,
+            0.0,
+            &format!("{name}: mmd2"),
+        );
+        let fixed = mmd2_unbiased(&x, &y, 1.5).expect("mmd2");
+        assert_close(
+            fixed,
+            number(&case["mmd2_sigma_1_5"]),
+            1e-9,
+            0.0,
+            &format!("{name}: mmd2 at 1.5"),
+        );
+        let drift = mmd_drift(&x, &y, &MmdOptions::default()).expect("mmd drift");
+        assert_close(
+            drift.statistic,
+            number(&case["mmd2"]),
+            1e-9,
+            0.0,
+            &format!("{name}: statistic"),
+        );
+        assert_eq!(drift.n_permutations, 100);
+    }
+}
+
+fn normal_matrix(rng: &mut SeededRng, rows: usize, cols: usize, shift: f64) -> Matrix {
+    let values = (0..rows * cols)
+        .map(|_| {
+            let u = 1.0 - rng.uniform();
+            let v = rng.uniform();
+            (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos() + shift
+        })
+        .collect();
+    Matrix::new(values, rows, cols).expect("a matrix")
+}
+
+fn rejection_rate(method: MmdMethod, shift: f64) -> f64 {
+    let mut rejected = 0;
+    for seed in 0..200_u64 {
+        let mut rng = SeededRng::new(1000 + seed);
+        let x = normal_matrix(&mut rng, 30, 2, 0.0);
+        let y = normal_matrix(&mut rng, 30, 2, shift);
+        let options = MmdOptions {
+            seed,
+            method,
+            ..MmdOptions::default()
+        };
+        if mmd_drift(&x, &y, &options).expect("mmd drift").p_value <= 0.05 {
+            rejected += 1;
+        }
+    }
+    f64::from(rejected) / 200.0
+}
+
+#[test]
+fn p_values_are_calibrated_without_drift_and_small_under_a_shift() {
+    for method in [
+        MmdMethod::Exact,
+        MmdMethod::RandomFeatures { features: 500 },
+    ] {
+        let null = rejection_rate(method, 0.0);
+        assert!(
+            (0.01..=0.11).contains(&null),
+            "{method:?}: rejection rate {null} without drift"
+        );
+        let power = rejection_rate(method, 1.0);
+        assert!(
+            power >= 0.9,
+            "{method:?}: rejection rate {power} under a shift of 1 sd"
+        );
+    }
+}
