@@ -154,13 +154,14 @@ fn serve(stream: TcpStream, handler: &Handler) -> Option<Request> {
     Some(request)
 }
 
-/// `GET` over plain HTTP/1.1; returns the status and body.
+/// `GET` over plain HTTP/1.0 (so that no server answers in chunks); returns the status and
+/// body.
 pub fn http_get(addr: SocketAddr, path: &str) -> std::io::Result<(u16, String)> {
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
     stream.set_read_timeout(Some(Duration::from_secs(10)))?;
     write!(
         stream,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        "GET {path} HTTP/1.0\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
     )?;
     let mut response = String::new();
     stream.read_to_string(&mut response)?;
