@@ -2,10 +2,11 @@
 //! formulas in numpy, scikit-learn's PCA) and the permutation p-value's calibration.
 
 use drift_core::multivariate::{
-    Matrix, MmdMethod, MmdOptions, median_bandwidth, mmd_drift, mmd2_unbiased,
+    Matrix, MmdMethod, MmdOptions, PcaOptions, median_bandwidth, mmd_drift, mmd2_unbiased,
+    pca_drift,
 };
 use drift_core::rng::SeededRng;
-use test_support::{assert_close, load_reference, number};
+use test_support::{assert_close, load_reference, number, numbers};
 
 fn matrix(value: &serde_json::Value) -> Matrix {
     let rows = value.as_array().expect("rows");
@@ -106,4 +107,45 @@ fn p_values_are_calibrated_without_drift_and_small_under_a_shift() {
             "{method:?}: rejection rate {power} under a shift of 1 sd"
         );
     }
+}
+
+#[test]
+fn pca_reconstruction_errors_match_scikit_learn() {
+    let reference = load_reference("multivariate.json");
+    let case = &reference["pca"];
+    let x = matrix(&case["reference"]);
+    let y = matrix(&case["current"]);
+    let options = PcaOptions {
+        chunk_size: number(&case["chunk_size"]) as usize,
+        ..PcaOptions::default()
+    };
+    let result = pca_drift(&x, &y, &options).expect("pca drift");
+    assert_eq!(result.n_components, number(&case["n_components"]) as usize);
+    let want = numbers(&case["reference_chunk_errors"]);
+    assert_eq!(result.reference_errors.len(), want.len());
+    for (i, (got, want)) in result.reference_errors.iter().zip(&want).enumerate() {
+        assert_close(*got, *want, 1e-9, 0.0, &format!("reference chunk {i}"));
+    }
+    let want = numbers(&case["current_chunk_errors"]);
+    assert_eq!(result.chunks.len(), want.len());
+    for (i, (chunk, want)) in result.chunks.iter().zip(&want).enumerate() {
+        assert_close(chunk.error, *want, 1e-9, 0.0, &format!("current chunk {i}"));
+    }
+    assert_close(
+        result.lower,
+        number(&case["lower"]),
+        1e-9,
+        0.0,
+        "lower threshold",
+    );
+    assert_close(
+        result.upper,
+        number(&case["upper"]),
+        1e-9,
+        0.0,
+        "upper threshold",
+    );
+    // the second half of the current data breaks the reference's correlations
+    let alerts: Vec<bool> = result.chunks.iter().map(|c| c.alert).collect();
+    assert_eq!(alerts, [false, false, true, true]);
 }

@@ -4,13 +4,13 @@
 //! whole rows: [`mmd`] (alibi-detect's `MMDDrift`: unbiased MMD² with a Gaussian RBF kernel,
 //! median-heuristic bandwidth, permutation p-value, kernel sums in blocks so memory stays
 //! O(n)) and [`pca`] (NannyML's data reconstruction drift). Inputs are numeric row-major
-//! [`Matrix`] values; [`encode`] turns mixed columns into one (one-hot or frequency encoding,
-//! imputation, standardisation with the reference's moments). Formulas, choices and measured
-//! accuracy are in `docs/multivariate.md`.
+//! [`Matrix`] values. Formulas, choices and measured accuracy are in `docs/multivariate.md`.
 
 pub mod mmd;
+pub mod pca;
 
 pub use mmd::{MmdMethod, MmdOptions, MmdResult, median_bandwidth, mmd_drift, mmd2_unbiased};
+pub use pca::{ChunkError, PcaOptions, PcaResult, pca_drift};
 
 /// A dense numeric matrix stored row-major: row `i` is `values[i * cols..(i + 1) * cols]`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
