@@ -1,5 +1,6 @@
 //! End-to-end tests: the real `monitor` binary on files, and the tidy checks.
 
+mod alert_pauses;
 mod alerts;
 mod backends;
 mod canary_rollout;

@@ -1,6 +1,7 @@
 //! The `monitor` binary: parses arguments, reads files, runs the crates, maps errors to exit codes.
 
 mod alerts;
+mod alerts_pause;
 mod canary;
 mod config;
 mod detect;

@@ -51,6 +51,10 @@ pub struct DecideArgs {
     /// Exit 1 when the decision is to retrain.
     #[arg(long)]
     fail_on_retrain: bool,
+    /// alerts.toml: an acknowledged alert that pauses `retrain` for this model holds the
+    /// job back (not enqueued; the decision says which alert and who acknowledged it).
+    #[arg(long)]
+    alerts: Option<PathBuf>,
 }
 
 /// `monitor retrain queue ...`.
@@ -201,8 +205,12 @@ fn decide_command(args: &DecideArgs) -> Result<Outcome, Failure> {
     };
     let (decision, state) = decide(&policy, &signals, state, now);
     tracing::info!(decision = ?decision.decision, summary = %decision.summary, "retrain decided");
+    let held = match (&args.alerts, decision.decision == Decision::Retrain) {
+        (Some(path), true) => crate::alerts_pause::paused(path, "retrain", &decision.model)?,
+        _ => None,
+    };
     let mut enqueued = None;
-    if let (Some(queue), Some(job)) = (&args.queue, decision.to_job(None)) {
+    if let (Some(queue), Some(job), None) = (&args.queue, decision.to_job(None), &held) {
         let queue = open_queue(queue)?;
         enqueued = Some(
             match queue
@@ -225,6 +233,12 @@ fn decide_command(args: &DecideArgs) -> Result<Outcome, Failure> {
         .map_err(Failure::Runtime)?;
     if let Some(enqueued) = enqueued {
         document["enqueued"] = enqueued;
+    }
+    if let Some(pause) = held {
+        tracing::warn!(alert = %pause.alert, by = %pause.by, "retraining held by an acknowledged alert");
+        document["held_by_alert"] = serde_json::to_value(&pause)
+            .context("serializing the pause")
+            .map_err(Failure::Runtime)?;
     }
     output::emit(&json_line(&document)?, None)?;
     Ok(

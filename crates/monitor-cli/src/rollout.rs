@@ -55,6 +55,20 @@ struct RolloutConfig {
     judge: JudgeConfig,
     /// PromQL per judge metric.
     queries: BTreeMap<String, MetricQuery>,
+    /// Acknowledged alerts that hold the rollout (optional).
+    #[serde(default)]
+    alerts: Option<AlertsLink>,
+}
+
+/// Where acknowledged alerts are kept, and which model this rollout is.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AlertsLink {
+    /// An alerts.toml (`docs/alerts.md`), relative to the working directory.
+    config: PathBuf,
+    /// The model rolled out: an acknowledged alert that pauses `rollout` for it holds
+    /// the rollout before its next event.
+    model: Option<String>,
 }
 
 fn default_name() -> String {
@@ -157,9 +171,17 @@ pub fn run(args: &RunArgs) -> Result<Outcome, Failure> {
             } else {
                 RolloutEvent::Tick
             };
-            let actions = rollout
-                .handle(event, now())
-                .map_err(|e| Failure::Input(e.into()))?;
+            // an abort rolls back even while an alert holds the rollout
+            if !args.abort && held(&config, &state_path, &rollout)? {
+                return Ok(Outcome::Clean);
+            }
+            // a rollout held before its start has not started yet
+            let actions = if rollout.state().phase == RolloutPhase::Pending {
+                rollout.start(now())
+            } else {
+                rollout.handle(event, now())
+            }
+            .map_err(|e| Failure::Input(e.into()))?;
             (rollout, actions)
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -171,6 +193,9 @@ pub fn run(args: &RunArgs) -> Result<Outcome, Failure> {
             }
             let mut rollout =
                 Rollout::new(config.rollout.clone()).map_err(|e| Failure::Input(e.into()))?;
+            if held(&config, &state_path, &rollout)? {
+                return Ok(Outcome::Clean);
+            }
             let actions = rollout.start(now()).map_err(|e| Failure::Input(e.into()))?;
             (rollout, actions)
         }
@@ -238,10 +263,31 @@ pub fn run(args: &RunArgs) -> Result<Outcome, Failure> {
                 RolloutEvent::Tick
             }
         };
+        if held(&config, &state_path, &rollout)? {
+            return Ok(Outcome::Clean);
+        }
         actions = rollout
             .handle(event, now())
             .map_err(|e| Failure::Runtime(e.into()))?;
     }
+}
+
+/// Whether an acknowledged alert holds the rollout: then the state is saved untouched
+/// and the command stops, to be run again once the alert is resolved.
+fn held(config: &RolloutConfig, state_path: &Path, rollout: &Rollout) -> Result<bool, Failure> {
+    let Some(link) = &config.alerts else {
+        return Ok(false);
+    };
+    let Some(pause) = crate::alerts_pause::paused(&link.config, "rollout", &link.model)? else {
+        return Ok(false);
+    };
+    save(state_path, rollout)?;
+    tracing::warn!(alert = %pause.alert, by = %pause.by, "rollout held by an acknowledged alert");
+    print_line(&format!(
+        "{}: held by acknowledged alert {} ({}, acknowledged by {}: {}); run again once it is resolved",
+        config.name, pause.alert, pause.fingerprint, pause.by, pause.comment
+    ));
+    Ok(true)
 }
 
 fn load(path: &Path) -> anyhow::Result<RolloutConfig> {
