@@ -4,11 +4,14 @@
 //! whole rows: [`mmd`] (alibi-detect's `MMDDrift`: unbiased MMD² with a Gaussian RBF kernel,
 //! median-heuristic bandwidth, permutation p-value, kernel sums in blocks so memory stays
 //! O(n)) and [`pca`] (NannyML's data reconstruction drift). Inputs are numeric row-major
-//! [`Matrix`] values. Formulas, choices and measured accuracy are in `docs/multivariate.md`.
+//! [`Matrix`] values; [`Encoder`] turns mixed columns into one (imputation, one-hot or
+//! frequency encoding, standardisation with the reference's moments). Formulas, choices and measured accuracy are in `docs/multivariate.md`.
 
+pub mod encode;
 pub mod mmd;
 pub mod pca;
 
+pub use encode::{Encoder, EncoderOptions};
 pub use mmd::{MmdMethod, MmdOptions, MmdResult, median_bandwidth, mmd_drift, mmd2_unbiased};
 pub use pca::{ChunkError, PcaOptions, PcaResult, pca_drift};
 
@@ -101,6 +104,12 @@ pub enum MultivariateError {
         needed: usize,
         /// The rows given.
         got: usize,
+    },
+    /// A column to encode is not the reference's (name, kind or length differs).
+    #[error("column \"{column}\" does not match the reference's columns (name, kind or length)")]
+    ColumnsDiffer {
+        /// The column's name.
+        column: String,
     },
     /// The median pairwise distance of the reference is zero, so no bandwidth can be chosen.
     #[error("the reference's median pairwise distance is zero: give a bandwidth explicitly")]
