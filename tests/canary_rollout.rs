@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::backends::{HttpServer, Prometheus};
+use crate::backends::{HttpServer, Prometheus, free_port};
 use crate::support::{monitor, scratch, write};
 
 /// Latency bucket bounds (seconds) of the simulated services' histogram.
@@ -83,8 +83,18 @@ fn current_weight(hook: &Mutex<Vec<Value>>) -> u64 {
         .unwrap_or(0)
 }
 
-/// Runs one rollout against a fresh Prometheus and returns the hook calls and stdout.
-fn rollout(name: &str, scenario: Scenario) -> (Vec<Value>, String, Option<i32>) {
+/// What one rollout did: hook calls, stdout, exit code, and what Prometheus saw of the
+/// command's own `/metrics` (highest candidate weight and canary score over the run).
+struct Run {
+    calls: Vec<Value>,
+    stdout: String,
+    code: Option<i32>,
+    max_weight: Option<f64>,
+    max_score: Option<f64>,
+}
+
+/// Runs one rollout against a fresh Prometheus, which also scrapes the command's metrics.
+fn rollout(name: &str, scenario: Scenario) -> Run {
     let dir = scratch(name);
     let services = Arc::new([
         Mutex::new(Service::default()),
@@ -113,9 +123,16 @@ fn rollout(name: &str, scenario: Scenario) -> (Vec<Value>, String, Option<i32>) 
             (200, "ok".into())
         })
     };
+    let metrics_addr: std::net::SocketAddr = format!("127.0.0.1:{}", free_port())
+        .parse()
+        .expect("an address");
     let prometheus = Prometheus::start(
         &dir,
-        &[("baseline", baseline.addr), ("candidate", candidate.addr)],
+        &[
+            ("baseline", baseline.addr),
+            ("candidate", candidate.addr),
+            ("monitor", metrics_addr),
+        ],
     );
     // traffic: 50 requests a second a side, 1% errors, latencies cycling 20..200 ms
     let stop = Arc::new(AtomicBool::new(false));
@@ -203,6 +220,8 @@ query = 'histogram_quantile(0.9, sum by (le) (rate(app_latency_seconds_bucket{{v
     let output = monitor()
         .args(["canary", "run", "--config"])
         .arg(&config)
+        .arg("--metrics-addr")
+        .arg(metrics_addr.to_string())
         .timeout(Duration::from_secs(120))
         .output()
         .expect("running monitor canary run");
@@ -218,7 +237,21 @@ query = 'histogram_quantile(0.9, sum by (le) (rate(app_latency_seconds_bucket{{v
             output.status.code()
         );
     }
-    (recorded, stdout, output.status.code())
+    let max = |metric: &str| {
+        prometheus
+            .query(&format!(
+                "max_over_time({metric}{{variant=\"candidate\"}}[5m])"
+            ))
+            .first()
+            .and_then(|sample| sample["value"][1].as_str()?.parse::<f64>().ok())
+    };
+    Run {
+        calls: recorded,
+        stdout,
+        code: output.status.code(),
+        max_weight: max("monitor_rollout_weight_ratio"),
+        max_score: max("monitor_canary_score"),
+    }
 }
 
 /// The calls' `action` (and weight) in order, e.g. `["set_weight 20", "promote"]`.
@@ -234,9 +267,9 @@ fn sequence(calls: &[Value]) -> Vec<String> {
 
 #[test]
 fn a_healthy_candidate_is_promoted_through_every_step() {
-    let (calls, stdout, code) = rollout("canary-healthy", Scenario::Healthy);
+    let run = rollout("canary-healthy", Scenario::Healthy);
     assert_eq!(
-        sequence(&calls),
+        sequence(&run.calls),
         [
             "set_weight 20",
             "set_weight 50",
@@ -244,21 +277,29 @@ fn a_healthy_candidate_is_promoted_through_every_step() {
             "promote"
         ]
     );
-    assert_eq!(code, Some(0));
-    assert!(stdout.contains("promoted"), "{stdout}");
-    assert!(calls.iter().all(|c| c["rollout"] == "canary-healthy"));
+    assert_eq!(run.code, Some(0));
+    assert!(run.stdout.contains("promoted"), "{}", run.stdout);
+    assert!(run.calls.iter().all(|c| c["rollout"] == "canary-healthy"));
+    // Prometheus scraped the command's /metrics while it ran: the weight reached at least
+    // the 50% step (the last steps may end between two scrapes) and the canary passed
+    assert!(
+        run.max_weight.is_some_and(|w| w >= 0.5),
+        "{:?}",
+        run.max_weight
+    );
+    assert_eq!(run.max_score, Some(100.0));
 }
 
 #[test]
 fn a_candidate_whose_errors_rise_is_rolled_back_at_that_step() {
-    let (calls, stdout, code) = rollout("canary-errors", Scenario::ErrorsAtHalf);
+    let run = rollout("canary-errors", Scenario::ErrorsAtHalf);
     assert_eq!(
-        sequence(&calls),
+        sequence(&run.calls),
         ["set_weight 20", "set_weight 50", "rollback"]
     );
-    assert_eq!(code, Some(1), "a rollback exits 1");
-    assert!(stdout.contains("rolled back"), "{stdout}");
-    let reason = calls[2]["reason"].as_str().unwrap_or_default();
+    assert_eq!(run.code, Some(1), "a rollback exits 1");
+    assert!(run.stdout.contains("rolled back"), "{}", run.stdout);
+    let reason = run.calls[2]["reason"].as_str().unwrap_or_default();
     assert!(
         reason.contains("error_rate") || reason.contains("canary"),
         "{reason}"
@@ -267,19 +308,19 @@ fn a_candidate_whose_errors_rise_is_rolled_back_at_that_step() {
 
 #[test]
 fn a_candidate_whose_latency_rises_is_rolled_back_at_that_step() {
-    let (calls, _, code) = rollout("canary-latency", Scenario::SlowAtHalf);
+    let run = rollout("canary-latency", Scenario::SlowAtHalf);
     assert_eq!(
-        sequence(&calls),
+        sequence(&run.calls),
         ["set_weight 20", "set_weight 50", "rollback"]
     );
-    assert_eq!(code, Some(1));
+    assert_eq!(run.code, Some(1));
 }
 
 #[test]
 fn a_candidate_without_traffic_pauses_as_inconclusive_instead_of_failing() {
-    let (calls, stdout, code) = rollout("canary-no-traffic", Scenario::NoTraffic);
-    assert_eq!(sequence(&calls), ["set_weight 20", "pause"]);
-    assert_eq!(calls[1]["reason"]["reason"], "inconclusive_analysis");
-    assert_eq!(code, Some(0), "a pause is not a failure");
-    assert!(stdout.contains("paused"), "{stdout}");
+    let run = rollout("canary-no-traffic", Scenario::NoTraffic);
+    assert_eq!(sequence(&run.calls), ["set_weight 20", "pause"]);
+    assert_eq!(run.calls[1]["reason"]["reason"], "inconclusive_analysis");
+    assert_eq!(run.code, Some(0), "a pause is not a failure");
+    assert!(run.stdout.contains("paused"), "{}", run.stdout);
 }

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, anyhow, bail};
@@ -39,6 +40,10 @@ pub struct RunArgs {
     /// A human promotes at once, skipping the remaining steps.
     #[arg(long)]
     promote_full: bool,
+    /// Serve the rollout's metrics (canary score and verdict, weight, rollbacks) at
+    /// `http://ADDR/metrics` while it runs, e.g. `127.0.0.1:9464`.
+    #[arg(long)]
+    metrics_addr: Option<std::net::SocketAddr>,
 }
 
 /// `rollout.toml`.
@@ -156,6 +161,13 @@ pub fn run(args: &RunArgs) -> Result<Outcome, Failure> {
         .clone()
         .unwrap_or_else(|| args.config.with_extension("state.json"));
     let driver = Driver::new(&config).map_err(Failure::Input)?;
+    let _metrics_server = match args.metrics_addr {
+        Some(addr) => Some(
+            telemetry::metrics::serve(addr, Arc::clone(&driver.metrics))
+                .map_err(|e| Failure::Input(e.into()))?,
+        ),
+        None => None,
+    };
     let _span = tracing::info_span!("canary run", rollout = %config.name).entered();
     let (mut rollout, mut actions) = match std::fs::read_to_string(&state_path) {
         Ok(text) => {
@@ -217,6 +229,7 @@ pub fn run(args: &RunArgs) -> Result<Outcome, Failure> {
                 | RolloutAction::Rollback { .. }
                 | RolloutAction::Pause { .. } => {
                     driver.hook(&config, action).map_err(Failure::Runtime)?;
+                    driver.record(action);
                 }
                 RolloutAction::RunAnalysis { run, metrics } => {
                     let measurements = driver.measure(&config, metrics);
@@ -359,9 +372,10 @@ fn now() -> Timestamp {
     Timestamp(i64::try_from(ms).unwrap_or(i64::MAX))
 }
 
-/// The HTTP client and what it needs.
+/// The HTTP client, and the metrics the rollout updates.
 struct Driver {
     client: reqwest::blocking::Client,
+    metrics: Arc<telemetry::metrics::Metrics>,
 }
 
 impl Driver {
@@ -370,7 +384,25 @@ impl Driver {
             .timeout(Duration::from_millis(config.prometheus.timeout.0))
             .build()
             .context("building the HTTP client")?;
-        Ok(Driver { client })
+        Ok(Driver {
+            client,
+            metrics: Arc::new(telemetry::metrics::Metrics::new()),
+        })
+    }
+
+    /// The candidate's weight and rollbacks, as carried out.
+    fn record(&self, action: &RolloutAction) {
+        match action {
+            RolloutAction::SetWeight { weight } => self
+                .metrics
+                .record_rollout_weight("candidate", f64::from(*weight) / 100.0),
+            RolloutAction::Promote => self.metrics.record_rollout_weight("candidate", 1.0),
+            RolloutAction::Rollback { .. } => {
+                self.metrics.record_rollout_weight("candidate", 0.0);
+                self.metrics.record_rollback("candidate");
+            }
+            _ => {}
+        }
     }
 
     /// Carries out an action through the webhook or the command; retried three times.
@@ -514,6 +546,12 @@ impl Driver {
             })
             .collect();
         let verdict = judge(&config.judge, &inputs)?;
+        let decision = serde_json::to_value(verdict.decision)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        self.metrics
+            .record_canary("candidate", verdict.score, &decision);
         tracing::info!(decision = ?verdict.decision, score = verdict.score, reason = %verdict.reason, "canary judged");
         Ok(verdict)
     }
