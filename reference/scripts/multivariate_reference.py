@@ -15,6 +15,10 @@ fitted on the reference, PCA(n_components=0.65) on the scaled reference, per row
 Euclidean norm of x - inverse_transform(transform(x)), per chunk the mean, thresholds mean
 +- 3 population std of the reference chunks' errors (lower limited at 0).
 
+Classifier: scikit-learn's LogisticRegression(C=1, lbfgs, tight tolerance) on folds
+"pooled row i mod 5", out-of-fold probabilities, roc_auc_score, and the coefficients of a
+fit on all rows.
+
 Run:  /work/.venv-ref/bin/python reference/scripts/multivariate_reference.py
 Writes reference/values/multivariate.json.
 """
@@ -25,6 +29,8 @@ from pathlib import Path
 import numpy as np
 import sklearn
 from sklearn.decomposition import PCA
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
 from sklearn.preprocessing import StandardScaler
 
 
@@ -112,12 +118,36 @@ def pca_case(rng):
     }
 
 
+def classifier_case(rng):
+    x = rng.normal(size=(200, 4))
+    y = rng.normal(size=(150, 4))
+    y[:, 1] += 1.0
+    pooled = np.vstack([x, y])
+    labels = np.r_[np.zeros(len(x)), np.ones(len(y))]
+    folds = np.arange(len(pooled)) % 5
+    scores = np.zeros(len(pooled))
+    for fold in range(5):
+        train = folds != fold
+        model = LogisticRegression(C=1.0, tol=1e-12, max_iter=10_000).fit(pooled[train], labels[train])
+        scores[~train] = model.predict_proba(pooled[~train])[:, 1]
+    full = LogisticRegression(C=1.0, tol=1e-12, max_iter=10_000).fit(pooled, labels)
+    return {
+        "reference": x.tolist(),
+        "current": y.tolist(),
+        "folds": 5,
+        "scores": scores.tolist(),
+        "auc": float(roc_auc_score(labels, scores)),
+        "coefficients": full.coef_[0].tolist(),
+    }
+
+
 def main():
     rng = np.random.default_rng(20261127)
     out = {
         "generator": f"numpy {np.__version__}, scikit-learn {sklearn.__version__}",
         "mmd": mmd_cases(rng),
         "pca": pca_case(rng),
+        "classifier": classifier_case(rng),
     }
     path = Path(__file__).resolve().parents[1] / "values" / "multivariate.json"
     path.write_text(json.dumps(out, indent=1) + "\n")

@@ -2,8 +2,8 @@
 //! formulas in numpy, scikit-learn's PCA) and the permutation p-value's calibration.
 
 use drift_core::multivariate::{
-    Matrix, MmdMethod, MmdOptions, PcaOptions, median_bandwidth, mmd_drift, mmd2_unbiased,
-    pca_drift,
+    ClassifierOptions, Matrix, MmdMethod, MmdOptions, PcaOptions, classifier_drift,
+    median_bandwidth, mmd_drift, mmd2_unbiased, pca_drift,
 };
 use drift_core::rng::SeededRng;
 use test_support::{assert_close, load_reference, number, numbers};
@@ -148,4 +148,39 @@ fn pca_reconstruction_errors_match_scikit_learn() {
     // the second half of the current data breaks the reference's correlations
     let alerts: Vec<bool> = result.chunks.iter().map(|c| c.alert).collect();
     assert_eq!(alerts, [false, false, true, true]);
+}
+
+#[test]
+fn classifier_matches_scikit_learn_on_the_same_folds() {
+    let reference = load_reference("multivariate.json");
+    let case = &reference["classifier"];
+    let x = matrix(&case["reference"]);
+    let y = matrix(&case["current"]);
+    let options = ClassifierOptions {
+        folds: number(&case["folds"]) as usize,
+        ..ClassifierOptions::default()
+    };
+    let result = classifier_drift(&x, &y, &options).expect("classifier drift");
+    // scikit-learn's lbfgs stops at its tolerance; Newton converges to the same optimum
+    assert_close(result.auc, number(&case["auc"]), 1e-6, 0.0, "auc");
+    for (i, (got, want)) in result
+        .scores
+        .iter()
+        .zip(numbers(&case["scores"]))
+        .enumerate()
+    {
+        assert_close(*got, want, 1e-6, 0.0, &format!("out-of-fold score {i}"));
+    }
+    for (i, (got, want)) in result
+        .importance
+        .iter()
+        .zip(numbers(&case["coefficients"]))
+        .enumerate()
+    {
+        assert_close(*got, want.abs(), 1e-6, 1e-6, &format!("importance {i}"));
+    }
+    // the shift is in column 1: it must drive the classifier
+    let top = (0..4).max_by(|&a, &b| result.importance[a].total_cmp(&result.importance[b]));
+    assert_eq!(top, Some(1));
+    assert!(result.p_value < 0.01, "{result:?}");
 }

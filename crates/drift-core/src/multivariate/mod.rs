@@ -7,10 +7,12 @@
 //! [`Matrix`] values; [`Encoder`] turns mixed columns into one (imputation, one-hot or
 //! frequency encoding, standardisation with the reference's moments). Formulas, choices and measured accuracy are in `docs/multivariate.md`.
 
+pub mod classifier;
 pub mod encode;
 pub mod mmd;
 pub mod pca;
 
+pub use classifier::{ClassifierOptions, ClassifierResult, classifier_drift};
 pub use encode::{Encoder, EncoderOptions};
 pub use mmd::{MmdMethod, MmdOptions, MmdResult, median_bandwidth, mmd_drift, mmd2_unbiased};
 pub use pca::{ChunkError, PcaOptions, PcaResult, pca_drift};
