@@ -1,11 +1,13 @@
-//! Multivariate drift: MMD with a Gaussian kernel and PCA reconstruction error.
+//! Multivariate drift: MMD with a Gaussian kernel, PCA reconstruction error, domain classifier.
 //!
 //! Column-by-column tests miss shifts in how features move together. This module compares
 //! whole rows: [`mmd`] (alibi-detect's `MMDDrift`: unbiased MMD² with a Gaussian RBF kernel,
 //! median-heuristic bandwidth, permutation p-value, kernel sums in blocks so memory stays
-//! O(n)) and [`pca`] (NannyML's data reconstruction drift). Inputs are numeric row-major
-//! [`Matrix`] values; [`Encoder`] turns mixed columns into one (imputation, one-hot or
-//! frequency encoding, standardisation with the reference's moments). Formulas, choices and measured accuracy are in `docs/multivariate.md`.
+//! O(n)), [`pca`] (NannyML's data reconstruction drift) and [`classifier`] (alibi-detect's
+//! `ClassifierDrift` with a logistic regression). Inputs are numeric row-major [`Matrix`]
+//! values; [`Encoder`] turns mixed columns into one (imputation, one-hot or frequency
+//! encoding, standardisation with the reference's moments). Formulas, choices and measured
+//! accuracy are in `docs/multivariate.md`.
 
 pub mod classifier;
 pub mod encode;
