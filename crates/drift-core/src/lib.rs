@@ -25,10 +25,11 @@
 //! # Ok::<(), drift_core::DriftError>(())
 //! ```
 //!
-//! Layout: [`column`] (the column model and cleaning), [`stattest`] (the tests and their
-//! registry), [`select`] (evidently's automatic choice), [`correction`] (multiple testing),
+//! Layout: [`column`](mod@column) (the column model and cleaning), [`stattest`] (the
+//! tests and their registry), [`select`] (evidently's automatic choice), [`correction`] (multiple testing),
 //! [`summary`] (column summaries and quality), [`report`] (the dataset report), [`profile`]
-//! (mergeable, bounded-size profiles and drift computed from them).
+//! (mergeable, bounded-size profiles and drift computed from them), [`stream`] (streaming
+//! change detectors), [`multivariate`] (MMD, PCA reconstruction error, domain classifier).
 
 pub mod column;
 pub mod correction;
