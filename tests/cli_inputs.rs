@@ -17,10 +17,9 @@ fn converter() -> &'static Path {
             .args([
                 "build",
                 "--quiet",
-                "-p",
-                "tabular",
-                "--example",
-                "convert",
+                // the units `cargo test --workspace --all-targets` built: a no-op there
+                "--workspace",
+                "--all-targets",
                 "--message-format=json",
             ])
             .output()

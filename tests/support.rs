@@ -12,7 +12,10 @@ pub fn monitor() -> Command {
     BUILD.call_once(|| {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let status = std::process::Command::new(cargo)
-            .args(["build", "--quiet", "-p", "monitor-cli", "--bin", "monitor"])
+            // the units `cargo test --workspace --all-targets` built (dev-dependencies'
+            // features included), so that this is a no-op there; `-p monitor-cli` would
+            // rebuild telemetry and the OTLP stack with other features
+            .args(["build", "--quiet", "--workspace", "--all-targets"])
             .status()
             .expect("running cargo build");
         assert!(status.success(), "building monitor failed");

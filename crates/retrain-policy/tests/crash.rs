@@ -142,10 +142,11 @@ fn worker_binary() -> PathBuf {
         .args([
             "build",
             "--quiet",
-            "-p",
-            "retrain-policy",
-            "--example",
-            "dispatch_worker",
+            // the units `cargo test --workspace --all-targets` built (dev-dependencies'
+            // features included): a no-op there, where `-p retrain-policy --example`
+            // would rebuild dependencies with other features
+            "--workspace",
+            "--all-targets",
         ])
         .args(["--profile", profile])
         .arg("--target-dir")
