@@ -144,6 +144,9 @@ pub struct DriftReport {
     pub unmatched_columns: Vec<UnmatchedColumn>,
     /// Every compared column, in the reference's order.
     pub columns: Vec<ColumnDrift>,
+    /// Whole-row tests (`monitor drift --multivariate`); absent when none was asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub multivariate: Option<crate::multivariate::MultivariateReport>,
 }
 
 /// A column present on one side only (a quality finding).
@@ -341,6 +344,7 @@ impl DriftReport {
             correction: options.correction,
             unmatched_columns: unmatched,
             columns,
+            multivariate: None,
         })
     }
 }

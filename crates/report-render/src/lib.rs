@@ -239,6 +239,7 @@ pub(crate) mod tests {
             correction: Correction::None,
             unmatched_columns: Vec::<UnmatchedColumn>::new(),
             columns,
+            multivariate: None,
         }
     }
 

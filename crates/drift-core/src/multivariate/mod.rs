@@ -119,3 +119,182 @@ pub enum MultivariateError {
     #[error("the reference's median pairwise distance is zero: give a bandwidth explicitly")]
     ZeroBandwidth,
 }
+
+/// The `multivariate` section of a drift report: whole-row tests on the encoded columns
+/// (see `docs/multivariate.md` for every field).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct MultivariateReport {
+    /// The input columns encoded (those on both sides), in the reference's order.
+    pub columns: Vec<String>,
+    /// The encoded features, the matrices' columns ([`Encoder::feature_names`]).
+    pub features: Vec<String>,
+    /// Reference rows encoded.
+    pub reference_rows: usize,
+    /// Current rows encoded.
+    pub current_rows: usize,
+    /// Whether any of the methods run flagged drift.
+    pub drifted: bool,
+    /// The MMD test, when requested.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mmd: Option<MmdSection>,
+    /// The domain classifier, when requested.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub classifier: Option<ClassifierSection>,
+    /// The PCA reconstruction error, when requested.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pca: Option<PcaSection>,
+}
+
+/// [`mmd_drift`]'s outcome with its settings and verdict.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct MmdSection {
+    /// The unbiased MMD² estimate.
+    pub statistic: f64,
+    /// The permutation p-value.
+    pub p_value: f64,
+    /// Drift when the p-value is below this.
+    pub threshold: f64,
+    /// Whether the p-value is below the threshold.
+    pub drifted: bool,
+    /// `exact` or `random_features`.
+    pub method: String,
+    /// How the method was chosen: `auto` (by the number of rows) or `configured`.
+    pub method_selection: String,
+    /// The number of random Fourier features (`random_features` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub random_features: Option<usize>,
+    /// The kernel bandwidth σ.
+    pub bandwidth: f64,
+    /// The number of permutations behind the p-value.
+    pub n_permutations: usize,
+    /// The seed of the permutations, features and subsamples.
+    pub seed: u64,
+    /// Reference rows the test used (a seeded subsample above the row limit).
+    pub reference_rows: usize,
+    /// Current rows the test used.
+    pub current_rows: usize,
+}
+
+/// [`classifier_drift`]'s outcome with its settings, verdict and the leading features.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ClassifierSection {
+    /// The out-of-fold AUC.
+    pub auc: f64,
+    /// The two-sided KS p-value between the two sides' out-of-fold scores.
+    pub p_value: f64,
+    /// Drift when the p-value is below this.
+    pub threshold: f64,
+    /// Whether the p-value is below the threshold.
+    pub drifted: bool,
+    /// The number of folds.
+    pub folds: usize,
+    /// The inverse regularisation strength `C`.
+    pub c: f64,
+    /// The features with the largest importance, largest first.
+    pub top_features: Vec<FeatureImportance>,
+}
+
+/// One encoded feature's importance in the domain classifier.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct FeatureImportance {
+    /// The encoded feature's name.
+    pub feature: String,
+    /// `|coefficient|` on the standardised feature.
+    pub importance: f64,
+}
+
+impl FeatureImportance {
+    /// The `k` features of largest importance, largest first (ties in feature order).
+    pub fn top(features: &[String], importance: &[f64], k: usize) -> Vec<FeatureImportance> {
+        let mut all: Vec<FeatureImportance> = features
+            .iter()
+            .zip(importance)
+            .map(|(feature, &importance)| FeatureImportance {
+                feature: feature.clone(),
+                importance,
+            })
+            .collect();
+        all.sort_by(|a, b| b.importance.total_cmp(&a.importance));
+        all.truncate(k);
+        all
+    }
+}
+
+/// [`pca_drift`]'s outcome with its settings and verdict.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PcaSection {
+    /// Whether any current chunk lies outside the thresholds.
+    pub drifted: bool,
+    /// The number of current chunks outside the thresholds.
+    pub n_alerts: usize,
+    /// Rows per chunk.
+    pub chunk_size: usize,
+    /// Standard deviations of the reference chunks' errors on each side of their mean.
+    pub threshold_std: f64,
+    /// The lower threshold (at least 0).
+    pub lower: f64,
+    /// The upper threshold.
+    pub upper: f64,
+    /// The number of principal components kept.
+    pub n_components: usize,
+    /// The share of the reference's variance they explain.
+    pub variance_explained: f64,
+    /// The reference chunks' errors the thresholds come from.
+    pub reference_errors: Vec<f64>,
+    /// The current data's chunks, in order.
+    pub chunks: Vec<ChunkError>,
+}
+
+impl PcaSection {
+    /// The section of a [`PcaResult`] computed with `options`.
+    pub fn new(result: PcaResult, options: &PcaOptions) -> PcaSection {
+        let n_alerts = result.chunks.iter().filter(|c| c.alert).count();
+        PcaSection {
+            drifted: n_alerts > 0,
+            n_alerts,
+            chunk_size: options.chunk_size,
+            threshold_std: options.threshold_std,
+            lower: result.lower,
+            upper: result.upper,
+            n_components: result.n_components,
+            variance_explained: result.variance_explained,
+            reference_errors: result.reference_errors,
+            chunks: result.chunks,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn top_features_are_the_largest_in_order() {
+        let names: Vec<String> = ["a", "b", "c", "d"].map(String::from).into();
+        let top = FeatureImportance::top(&names, &[0.1, 2.0, 0.5, 2.0], 3);
+        let picked: Vec<&str> = top.iter().map(|f| f.feature.as_str()).collect();
+        assert_eq!(picked, ["b", "d", "c"]);
+    }
+
+    #[test]
+    fn a_pca_section_counts_its_alerts() {
+        let chunk = |error: f64, alert: bool| ChunkError {
+            start: 0,
+            rows: 10,
+            error,
+            alert,
+        };
+        let result = PcaResult {
+            chunks: vec![chunk(1.0, false), chunk(3.0, true)],
+            lower: 0.5,
+            upper: 2.0,
+            reference_errors: vec![1.0, 1.2],
+            n_components: 2,
+            variance_explained: 0.7,
+        };
+        let section = PcaSection::new(result, &PcaOptions::default());
+        assert!(section.drifted);
+        assert_eq!(section.n_alerts, 1);
+        assert_eq!(section.chunk_size, 1000);
+    }
+}
