@@ -7,6 +7,7 @@
 //! drift_share = 0.5
 //! correction = "none"      # none | bonferroni | bh
 //! seed = 0
+//! multivariate = ["mmd", "pca"]   # whole-row tests: mmd, classifier, pca
 //!
 //! [[features]]
 //! name = "zip_code"
@@ -49,6 +50,8 @@ pub struct DriftSection {
     pub correction: Option<String>,
     /// Seed of the permutation tests.
     pub seed: Option<u64>,
+    /// Whole-row tests to run: `mmd`, `classifier`, `pca`.
+    pub multivariate: Option<Vec<String>>,
 }
 
 /// One `[[features]]` entry.
@@ -114,6 +117,12 @@ mod tests {
         assert_eq!(config.drift.test.as_deref(), Some("psi"));
         assert_eq!(config.features[0].kind, Some(Kind::Categorical));
         assert_eq!(config.features[0].threshold, Some(0.2));
+        let config = MonitorConfig::parse("[drift]\nmultivariate = [\"mmd\", \"pca\"]\n", "m")
+            .expect("valid");
+        assert_eq!(
+            config.drift.multivariate,
+            Some(vec!["mmd".to_owned(), "pca".to_owned()])
+        );
     }
 
     #[test]

@@ -6,6 +6,12 @@ use std::sync::{Mutex, PoisonError};
 
 use anyhow::anyhow;
 use clap::Args;
+use drift_core::multivariate::{
+    ClassifierOptions, ClassifierSection, Encoder, EncoderOptions, FeatureImportance, Matrix,
+    MmdMethod, MmdOptions, MmdSection, MultivariateReport, PcaOptions, PcaSection,
+    classifier_drift, mmd_drift, pca_drift,
+};
+use drift_core::rng::SeededRng;
 use drift_core::{
     ColumnData, ColumnDrift, ColumnOptions, Correction, DatasetInfo, DriftError, DriftOptions,
     DriftReport, NamedColumn, PermutationOptions, Profile, ProfileOptions, StatTest, TestChoice,
@@ -65,6 +71,73 @@ pub struct DriftArgs {
     /// `monitor_drift`, see docs/metrics.md); a failed push is a warning, not an error.
     #[arg(long, value_name = "URL")]
     push_gateway: Option<String>,
+    #[command(flatten)]
+    multivariate: MultivariateArgs,
+}
+
+/// The flags of the whole-row tests (docs/multivariate.md).
+#[derive(Debug, Args)]
+struct MultivariateArgs {
+    /// Whole-row tests besides the per-column ones, a comma list of `mmd`, `classifier`,
+    /// `pca`; needs data on both sides, not profiles [default: none].
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    multivariate: Option<Vec<String>>,
+    /// p-value threshold of `mmd` and `classifier`.
+    #[arg(long, default_value_t = 0.05)]
+    multivariate_threshold: f64,
+    /// How MMD is computed: `exact`, `rff` (random Fourier features, linear in the rows) or
+    /// `auto` (exact up to 10000 rows on both sides together, rff above).
+    #[arg(long, value_enum, default_value_t = MmdChoice::Auto)]
+    mmd_method: MmdChoice,
+    /// Permutations behind the MMD p-value (alibi-detect's default).
+    #[arg(long, default_value_t = 100)]
+    mmd_permutations: usize,
+    /// Random Fourier features of `rff` (error of each kernel value about 1/sqrt of this).
+    #[arg(long, default_value_t = 500)]
+    mmd_features: usize,
+    /// MMD uses at most this many rows of each side (a seeded subsample above it).
+    #[arg(long, default_value_t = 50_000)]
+    mmd_max_rows: usize,
+    /// Folds of the domain classifier's out-of-fold scores.
+    #[arg(long, default_value_t = 5)]
+    classifier_folds: usize,
+    /// Rows per PCA chunk [default: a tenth of the reference rows, rounded up: NannyML's
+    /// ten chunks].
+    #[arg(long)]
+    pca_chunk_size: Option<usize>,
+}
+
+/// `--mmd-method`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum MmdChoice {
+    /// Exact up to [`EXACT_MMD_MAX_ROWS`] rows on both sides together, rff above.
+    Auto,
+    /// The exact unbiased statistic: quadratic in the rows.
+    Exact,
+    /// Random Fourier features: linear in the rows.
+    Rff,
+}
+
+/// `--mmd-method auto` computes MMD exactly up to this many rows (both sides together).
+const EXACT_MMD_MAX_ROWS: usize = 10_000;
+
+/// Features the domain classifier's section names.
+const TOP_FEATURES: usize = 10;
+
+/// The whole-row tests asked for, and their settings.
+#[derive(Debug, Clone)]
+struct MultivariatePlan {
+    mmd: bool,
+    classifier: bool,
+    pca: bool,
+    threshold: f64,
+    mmd_method: MmdChoice,
+    mmd_permutations: usize,
+    mmd_features: usize,
+    mmd_max_rows: usize,
+    classifier_folds: usize,
+    pca_chunk_size: Option<usize>,
+    seed: u64,
 }
 
 /// One side of the comparison: data to read, or a profile.
@@ -88,14 +161,23 @@ impl<'a> Side<'a> {
 pub fn run(args: &DriftArgs) -> Result<Outcome, Failure> {
     let config = args.table.load_config()?;
     let options = drift_options(args, &config).map_err(Failure::Input)?;
+    let plan = multivariate_plan(args, &config).map_err(Failure::Input)?;
     let read_options = args.table.read_options(&config);
     let reference = Side::of(args.reference.as_ref(), args.reference_profile.as_ref());
     let current = Side::of(args.current.as_ref(), args.current_profile.as_ref());
     let report = match (reference, current) {
         (Side::Data(reference), Side::Data(current)) => {
-            compare_tables(reference, current, read_options, &options)?
+            compare_tables(reference, current, read_options, &options, plan.as_ref())?
         }
-        (reference, current) => compare_profiles(reference, current, &read_options, &options)?,
+        (reference, current) => {
+            if plan.is_some() {
+                return Err(Failure::Input(anyhow!(
+                    "--multivariate needs the rows of both sides: a profile \
+                     (--reference-profile, --current-profile) has none"
+                )));
+            }
+            compare_profiles(reference, current, &read_options, &options)?
+        }
     };
     for column in report.columns.iter().filter(|c| c.error.is_some()) {
         tracing::warn!(column = %column.name, test = %column.test, error = column.error.as_deref(), "test not computed");
@@ -120,11 +202,14 @@ pub fn run(args: &DriftArgs) -> Result<Outcome, Failure> {
     if let Some(gateway) = &args.push_gateway {
         push_metrics(gateway, &report);
     }
-    Ok(if args.fail_on_drift && report.dataset_drift {
-        Outcome::FailOn
-    } else {
-        Outcome::Clean
-    })
+    let multivariate_drift = report.multivariate.as_ref().is_some_and(|m| m.drifted);
+    Ok(
+        if args.fail_on_drift && (report.dataset_drift || multivariate_drift) {
+            Outcome::FailOn
+        } else {
+            Outcome::Clean
+        },
+    )
 }
 
 /// The exact report: reads both tables at once, tests the columns in parallel.
@@ -133,6 +218,7 @@ fn compare_tables(
     current: &Path,
     read_options: tabular::ReadOptions,
     options: &DriftOptions,
+    plan: Option<&MultivariatePlan>,
 ) -> Result<DriftReport, Failure> {
     let size = |path: &Path| {
         std::fs::metadata(path)
@@ -181,7 +267,7 @@ fn compare_tables(
     // hand the columns over: each numeric column is cleaned and sorted in its own buffer
     let mut reference = by_name(reference.columns);
     let mut current = by_name(current.columns);
-    let pairs = names
+    let pairs: Vec<(String, ColumnData, ColumnData)> = names
         .into_iter()
         .filter_map(|name| {
             let r = reference.remove(&name)?;
@@ -189,9 +275,240 @@ fn compare_tables(
             Some((name, r, c))
         })
         .collect();
-    let columns = compute_columns(pairs, options).map_err(|e| Failure::Input(e.into()))?;
-    DriftReport::assemble(&reference_info, &current_info, columns, unmatched, options)
-        .map_err(|e| Failure::Input(e.into()))
+    // encode before the column tests take the columns over
+    let (pairs, encoded) = match plan.filter(|_| !pairs.is_empty()) {
+        Some(plan) => {
+            let (pairs, encoded) = encode(pairs).map_err(Failure::Input)?;
+            (pairs, Some((plan, encoded)))
+        }
+        None => (pairs, None),
+    };
+    // the whole-row tests run beside the column tests
+    let parent = tracing::Span::current();
+    let (columns, multivariate) = std::thread::scope(|scope| {
+        let multivariate = encoded.map(|(plan, encoded)| {
+            scope.spawn(|| parent.in_scope(|| run_multivariate(plan, encoded)))
+        });
+        let columns = compute_columns(pairs, options);
+        let multivariate = multivariate.map(|handle| {
+            handle
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        });
+        (columns, multivariate)
+    });
+    let columns = columns.map_err(|e| Failure::Input(e.into()))?;
+    let multivariate = multivariate.transpose().map_err(Failure::Input)?;
+    let mut report =
+        DriftReport::assemble(&reference_info, &current_info, columns, unmatched, options)
+            .map_err(|e| Failure::Input(e.into()))?;
+    report.multivariate = multivariate;
+    Ok(report)
+}
+
+/// Both sides' matched columns encoded alike (fitted on the reference): the feature
+/// names, the input column names and the two matrices. The columns are handed back.
+#[allow(clippy::type_complexity)] // the columns go in and come back out unchanged
+fn encode(
+    pairs: Vec<(String, ColumnData, ColumnData)>,
+) -> anyhow::Result<(Vec<(String, ColumnData, ColumnData)>, Encoded)> {
+    let _span = tracing::info_span!("encode", columns = pairs.len()).entered();
+    let mut reference = Vec::with_capacity(pairs.len());
+    let mut current = Vec::with_capacity(pairs.len());
+    for (name, r, c) in pairs {
+        current.push(NamedColumn {
+            name: name.clone(),
+            data: c,
+        });
+        reference.push(NamedColumn { name, data: r });
+    }
+    let encoded = (|| {
+        let encoder = Encoder::fit(&reference, &EncoderOptions::default())?;
+        Ok::<_, drift_core::multivariate::MultivariateError>(Encoded {
+            columns: reference.iter().map(|c| c.name.clone()).collect(),
+            features: encoder.feature_names(),
+            reference: encoder.transform(&reference)?,
+            current: encoder.transform(&current)?,
+        })
+    })()
+    .map_err(|e| anyhow!("--multivariate: encoding the columns: {e}"))?;
+    let pairs = reference
+        .into_iter()
+        .zip(current)
+        .map(|(r, c)| (r.name, r.data, c.data))
+        .collect();
+    Ok((pairs, encoded))
+}
+
+/// The encoded sides of the whole-row tests.
+struct Encoded {
+    columns: Vec<String>,
+    features: Vec<String>,
+    reference: Matrix,
+    current: Matrix,
+}
+
+/// Runs the whole-row tests of `plan`, one after the other, each in its own span.
+fn run_multivariate(
+    plan: &MultivariatePlan,
+    encoded: Encoded,
+) -> anyhow::Result<MultivariateReport> {
+    let (n, m) = (encoded.reference.rows(), encoded.current.rows());
+    let mut report = MultivariateReport {
+        columns: encoded.columns.clone(),
+        features: encoded.features.clone(),
+        reference_rows: n,
+        current_rows: m,
+        drifted: false,
+        mmd: None,
+        classifier: None,
+        pca: None,
+    };
+    let parent = tracing::Span::current();
+    if plan.mmd {
+        let span = method_span(&parent, "mmd");
+        let section = span.in_scope(|| run_mmd(plan, &encoded))?;
+        record_method(
+            &span,
+            section.statistic,
+            Some(section.p_value),
+            section.drifted,
+        );
+        report.mmd = Some(section);
+    }
+    if plan.classifier {
+        let span = method_span(&parent, "classifier");
+        let section = span.in_scope(|| {
+            let options = ClassifierOptions {
+                folds: plan.classifier_folds,
+                ..ClassifierOptions::default()
+            };
+            let result = classifier_drift(&encoded.reference, &encoded.current, &options)
+                .map_err(|e| anyhow!("--multivariate classifier: {e}"))?;
+            Ok::<_, anyhow::Error>(ClassifierSection {
+                auc: result.auc,
+                p_value: result.p_value,
+                threshold: plan.threshold,
+                drifted: result.p_value < plan.threshold,
+                folds: options.folds,
+                c: options.c,
+                top_features: FeatureImportance::top(
+                    &encoded.features,
+                    &result.importance,
+                    TOP_FEATURES,
+                ),
+            })
+        })?;
+        record_method(&span, section.auc, Some(section.p_value), section.drifted);
+        report.classifier = Some(section);
+    }
+    if plan.pca {
+        let span = method_span(&parent, "pca");
+        let section = span.in_scope(|| {
+            let options = PcaOptions {
+                chunk_size: plan.pca_chunk_size.unwrap_or(n.div_ceil(10)).max(1),
+                ..PcaOptions::default()
+            };
+            pca_drift(&encoded.reference, &encoded.current, &options)
+                .map(|result| PcaSection::new(result, &options))
+                .map_err(|e| anyhow!("--multivariate pca: {e}"))
+        })?;
+        let worst = section
+            .chunks
+            .iter()
+            .map(|c| c.error)
+            .fold(f64::NEG_INFINITY, f64::max);
+        record_method(&span, worst, None, section.drifted);
+        report.pca = Some(section);
+    }
+    report.drifted = report.mmd.as_ref().is_some_and(|s| s.drifted)
+        || report.classifier.as_ref().is_some_and(|s| s.drifted)
+        || report.pca.as_ref().is_some_and(|s| s.drifted);
+    Ok(report)
+}
+
+/// MMD on at most `mmd_max_rows` rows a side, exact or with random features.
+fn run_mmd(plan: &MultivariatePlan, encoded: &Encoded) -> anyhow::Result<MmdSection> {
+    let reference = subsample(&encoded.reference, plan.mmd_max_rows, plan.seed ^ 0x0052_4546)?;
+    let current = subsample(&encoded.current, plan.mmd_max_rows, plan.seed ^ 0x0043_5552)?;
+    let (reference, current) = (
+        reference.as_ref().unwrap_or(&encoded.reference),
+        current.as_ref().unwrap_or(&encoded.current),
+    );
+    let rows = reference.rows() + current.rows();
+    let (method, selection) = match plan.mmd_method {
+        MmdChoice::Exact => (MmdMethod::Exact, "configured"),
+        MmdChoice::Rff => (
+            MmdMethod::RandomFeatures {
+                features: plan.mmd_features,
+            },
+            "configured",
+        ),
+        MmdChoice::Auto if rows <= EXACT_MMD_MAX_ROWS => (MmdMethod::Exact, "auto"),
+        MmdChoice::Auto => (
+            MmdMethod::RandomFeatures {
+                features: plan.mmd_features,
+            },
+            "auto",
+        ),
+    };
+    let options = MmdOptions {
+        n_permutations: plan.mmd_permutations,
+        seed: plan.seed,
+        method,
+        ..MmdOptions::default()
+    };
+    let result =
+        mmd_drift(reference, current, &options).map_err(|e| anyhow!("--multivariate mmd: {e}"))?;
+    let (name, features) = match result.method {
+        MmdMethod::Exact => ("exact", None),
+        MmdMethod::RandomFeatures { features } => ("random_features", Some(features)),
+    };
+    Ok(MmdSection {
+        statistic: result.statistic,
+        p_value: result.p_value,
+        threshold: plan.threshold,
+        drifted: result.p_value < plan.threshold,
+        method: name.into(),
+        method_selection: selection.into(),
+        random_features: features,
+        bandwidth: result.bandwidth,
+        n_permutations: result.n_permutations,
+        seed: plan.seed,
+        reference_rows: reference.rows(),
+        current_rows: current.rows(),
+    })
+}
+
+/// A seeded subsample of `max_rows` rows of `matrix` (in their order), or `None` when it
+/// has no more rows than that.
+fn subsample(matrix: &Matrix, max_rows: usize, seed: u64) -> anyhow::Result<Option<Matrix>> {
+    if matrix.rows() <= max_rows {
+        return Ok(None);
+    }
+    let mut rows: Vec<usize> = (0..matrix.rows()).collect();
+    SeededRng::new(seed).choose_front(&mut rows, max_rows);
+    rows.truncate(max_rows);
+    rows.sort_unstable();
+    let values = rows.iter().flat_map(|&i| matrix.row(i)).copied().collect();
+    Ok(Some(Matrix::new(values, max_rows, matrix.cols())?))
+}
+
+/// The span of one whole-row test; [`record_method`] fills in its result.
+fn method_span(parent: &tracing::Span, method: &'static str) -> tracing::Span {
+    use tracing::field::Empty;
+    tracing::info_span!(parent: parent, "multivariate", method, statistic = Empty,
+        p_value = Empty, drifted = Empty)
+}
+
+/// Puts a whole-row test's statistic (MMD², AUC, or PCA's largest chunk error), p-value
+/// and verdict on its span.
+fn record_method(span: &tracing::Span, statistic: f64, p_value: Option<f64>, drifted: bool) {
+    span.record("statistic", statistic);
+    if let Some(p_value) = p_value {
+        span.record("p_value", p_value);
+    }
+    span.record("drifted", drifted);
 }
 
 /// The report from profiles: a side given as data is profiled first, with the other
@@ -399,6 +716,67 @@ fn drift_options(args: &DriftArgs, config: &MonitorConfig) -> anyhow::Result<Dri
             ..PermutationOptions::default()
         },
     })
+}
+
+/// The whole-row tests from `--multivariate` or the config file's `[drift] multivariate`
+/// (flags override the file), with their settings; `None` when none is asked for.
+fn multivariate_plan(
+    args: &DriftArgs,
+    config: &MonitorConfig,
+) -> anyhow::Result<Option<MultivariatePlan>> {
+    let flags = &args.multivariate;
+    let Some(names) = flags
+        .multivariate
+        .as_ref()
+        .or(config.drift.multivariate.as_ref())
+    else {
+        return Ok(None);
+    };
+    let mut plan = MultivariatePlan {
+        mmd: false,
+        classifier: false,
+        pca: false,
+        threshold: flags.multivariate_threshold,
+        mmd_method: flags.mmd_method,
+        mmd_permutations: flags.mmd_permutations,
+        mmd_features: flags.mmd_features,
+        mmd_max_rows: flags.mmd_max_rows,
+        classifier_folds: flags.classifier_folds,
+        pca_chunk_size: flags.pca_chunk_size,
+        seed: args.seed.or(config.drift.seed).unwrap_or(0),
+    };
+    for name in names {
+        match name.trim() {
+            "mmd" => plan.mmd = true,
+            "classifier" => plan.classifier = true,
+            "pca" => plan.pca = true,
+            other => {
+                return Err(anyhow!(
+                    "--multivariate: unknown method \"{other}\" (expected mmd, classifier or pca)"
+                ));
+            }
+        }
+    }
+    if !(plan.mmd || plan.classifier || plan.pca) {
+        return Ok(None);
+    }
+    if !(plan.threshold > 0.0 && plan.threshold < 1.0) {
+        return Err(anyhow!(
+            "--multivariate-threshold: expected a number between 0 and 1, got {}",
+            plan.threshold
+        ));
+    }
+    for (flag, value, least) in [
+        ("--mmd-features", plan.mmd_features, 1),
+        ("--mmd-max-rows", plan.mmd_max_rows, 2),
+        ("--classifier-folds", plan.classifier_folds, 2),
+        ("--pca-chunk-size", plan.pca_chunk_size.unwrap_or(1), 1),
+    ] {
+        if value < least {
+            return Err(anyhow!("{flag}: expected at least {least}, got {value}"));
+        }
+    }
+    Ok(Some(plan))
 }
 
 fn parse_test(name: &str, what: &str) -> anyhow::Result<StatTest> {
