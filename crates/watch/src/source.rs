@@ -109,11 +109,9 @@ impl LineSource {
                 let mut reader = BufReader::with_capacity(BUFFER_BYTES, std::io::stdin());
                 let mut position = Position::default();
                 if let Some(resume) = resume {
-                    let skipped = std::io::copy(
-                        &mut (&mut reader).take(resume.offset),
-                        &mut std::io::sink(),
-                    )
-                    .map_err(|source| input_error("stdin", source))?;
+                    let skipped =
+                        std::io::copy(&mut (&mut reader).take(resume.offset), &mut std::io::sink())
+                            .map_err(|source| input_error("stdin", source))?;
                     if skipped < resume.offset {
                         return Err(WatchError::Resume {
                             path: PathBuf::from("stdin"),
@@ -157,7 +155,10 @@ impl LineSource {
                         reader
                             .seek(SeekFrom::Start(resume.offset))
                             .map_err(|source| input_error(&name, source))?;
-                        position = Position { file: id, ..*resume };
+                        position = Position {
+                            file: id,
+                            ..*resume
+                        };
                     } else if follow {
                         tracing::warn!(
                             input = %name,
@@ -176,9 +177,7 @@ impl LineSource {
                         };
                         return Err(WatchError::Resume {
                             path,
-                            reason: format!(
-                                "{reason} (remove the checkpoint to start over)"
-                            ),
+                            reason: format!("{reason} (remove the checkpoint to start over)"),
                         });
                     }
                 }
@@ -467,7 +466,10 @@ mod tests {
         };
 
         expect(&["1", "2"]);
-        let mut file = std::fs::OpenOptions::new().append(true).open(&path).unwrap();
+        let mut file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap();
         file.write_all(b"3\n4").unwrap(); // "4" is a part line ...
         file.flush().unwrap();
         expect(&["3"]);
