@@ -109,15 +109,15 @@ impl RejectKind {
 #[derive(Deserialize)]
 struct RawEvent<'a> {
     #[serde(borrow, default)]
-    ts: Option<Cow<'a, str>>,
+    ts: Option<Text<'a>>,
     #[serde(borrow, default)]
-    request_id: Option<Cow<'a, str>>,
+    request_id: Option<Text<'a>>,
     #[serde(borrow, default)]
-    model: Option<Cow<'a, str>>,
+    model: Option<Text<'a>>,
     #[serde(borrow, default)]
-    version: Option<Cow<'a, str>>,
+    version: Option<Text<'a>>,
     #[serde(borrow, default)]
-    variant: Option<Cow<'a, str>>,
+    variant: Option<Text<'a>>,
     #[serde(borrow, default)]
     features: Option<Features<'a>>,
     #[serde(default)]
@@ -126,6 +126,31 @@ struct RawEvent<'a> {
     latency_ms: Option<f64>,
     #[serde(default)]
     label: Option<LabelValue>,
+}
+
+/// A string borrowed from the line when it has no escapes (serde's `Cow` always copies).
+struct Text<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct TextVisitor<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for TextVisitor<'a> {
+            type Value = Text<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(v)))
+            }
+        }
+        deserializer.deserialize_str(TextVisitor(std::marker::PhantomData))
+    }
 }
 
 struct Features<'a>(Vec<(Cow<'a, str>, FeatureValue<'a>)>);
@@ -140,7 +165,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Features<'a> {
             }
             fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Features<'a>, M::Error> {
                 let mut features = Vec::with_capacity(map.size_hint().unwrap_or(8));
-                while let Some(key) = map.next_key::<Cow<'a, str>>()? {
+                while let Some(Text(key)) = map.next_key::<Text<'a>>()? {
                     features.push((key, map.next_value::<FeatureValue<'a>>()?));
                 }
                 Ok(Features(features))
@@ -267,7 +292,7 @@ pub fn parse_line(line: &[u8]) -> Result<Option<Event<'_>>, LineError> {
     if raw.prediction.is_none()
         && let Some(LabelValue(label)) = raw.label
     {
-        let request_id = raw
+        let Text(request_id) = raw
             .request_id
             .ok_or_else(|| missing(line, "request_id", "a label event"))?;
         if !label.is_finite() {
@@ -285,8 +310,8 @@ pub fn parse_line(line: &[u8]) -> Result<Option<Event<'_>>, LineError> {
         reason: "an event with neither `prediction` nor `label`".into(),
         kind: RejectKind::MissingField,
     })?;
-    let model = raw.model.ok_or_else(|| missing(line, "model", what))?;
-    let ts_text = raw.ts.ok_or_else(|| missing(line, "ts", what))?;
+    let Text(model) = raw.model.ok_or_else(|| missing(line, "model", what))?;
+    let Text(ts_text) = raw.ts.ok_or_else(|| missing(line, "ts", what))?;
     let ts: Timestamp = ts_text.parse().map_err(|e: jiff::Error| LineError {
         column: column_of(line, "ts"),
         reason: format!("ts \"{ts_text}\" is not an RFC 3339 time: {e}"),
@@ -294,10 +319,10 @@ pub fn parse_line(line: &[u8]) -> Result<Option<Event<'_>>, LineError> {
     })?;
     Ok(Some(Event::Prediction(PredictionEvent {
         ts,
-        request_id: raw.request_id,
+        request_id: raw.request_id.map(|t| t.0),
         model,
-        version: raw.version.unwrap_or(Cow::Borrowed("")),
-        variant: raw.variant.unwrap_or(Cow::Borrowed("baseline")),
+        version: raw.version.map_or(Cow::Borrowed(""), |t| t.0),
+        variant: raw.variant.map_or(Cow::Borrowed("baseline"), |t| t.0),
         features: raw.features.map(|f| f.0).unwrap_or_default(),
         prediction,
         latency_ms: raw.latency_ms,
@@ -362,10 +387,10 @@ mod tests {
         let err = parse_line(br#"{"ts": "2026-11-27T10:00:00Z", "model": "m", "prediction": "high"}"#)
             .unwrap_err();
         assert_eq!(err.kind, RejectKind::Json);
-        assert_eq!(err.column, 66, "{err:?}");
+        assert_eq!(err.column, 65, "{err:?}");
         assert!(err.reason.contains("invalid type: string \"high\""), "{err:?}");
         let err = parse_line(br#"{"ts": "2026-11-27T10:00:00Z", "model": "m""#).unwrap_err();
-        assert_eq!((err.kind, err.column), (RejectKind::Json, 44), "{err:?}");
+        assert_eq!((err.kind, err.column), (RejectKind::Json, 43), "{err:?}");
         let err = parse_line(br#"{"ts": "yesterday", "model": "m", "prediction": 1}"#).unwrap_err();
         assert_eq!((err.kind, err.column), (RejectKind::BadValue, 2), "{err:?}");
         assert!(err.reason.starts_with("ts \"yesterday\" is not an RFC 3339 time"), "{err:?}");

@@ -20,6 +20,7 @@
 mod bounded;
 mod push;
 mod serve;
+mod watch;
 
 use std::borrow::Cow;
 use std::sync::atomic::AtomicU64;
@@ -37,6 +38,7 @@ pub use bounded::OVERFLOW;
 use bounded::{Bounded, BoundedFamily};
 pub use push::push;
 pub use serve::{MetricsServer, serve};
+pub use watch::{ModelVersion, WatchMetrics};
 
 use crate::config::ModelIdentity;
 use crate::export::{DropReason, Signal, dropped};
@@ -93,6 +95,7 @@ pub struct Metrics {
     retrain_queue_depth: Gauge,
     retrain_queue_oldest: FloatGauge,
     alerts_sent: BoundedFamily<SinkOutcome, Counter>,
+    watch: WatchMetrics,
 }
 
 impl Default for Metrics {
@@ -173,6 +176,7 @@ impl Metrics {
             limit,
             bounded("monitor_alerts_sent_total"),
         );
+        let watch = WatchMetrics::register(&mut registry, limit, &overflows);
         let metrics = Metrics {
             registry: Registry::default(),
             feature_drift_score,
@@ -191,6 +195,7 @@ impl Metrics {
             retrain_queue_depth: Gauge::default(),
             retrain_queue_oldest: FloatGauge::default(),
             alerts_sent,
+            watch,
         };
         let r = &mut registry;
         r.register(
@@ -379,6 +384,11 @@ impl Metrics {
                 outcome: outcome.to_owned(),
             })
             .inc();
+    }
+
+    /// The families of `monitor watch` (labelled by model and version per series).
+    pub fn watch(&self) -> &WatchMetrics {
+        &self.watch
     }
 
     /// The registry, for encoders this module does not offer.
@@ -587,6 +597,24 @@ mod tests {
         metrics.record_retrain_decision("skip");
         metrics.record_retrain_queue(3, Duration::from_secs(90));
         metrics.record_alert_sent("alertmanager", "sent");
+        let churn = ModelVersion {
+            model: "churn",
+            version: "v3",
+        };
+        let watch = metrics.watch();
+        watch.record_events(churn, "baseline", 10);
+        watch.record_rejected("json");
+        watch.record_labels("joined", 4);
+        watch.record_window(churn, 1.8e9);
+        watch.record_feature_drift(churn, "age", "ks", 0.001, true);
+        watch.record_dataset_drift(churn, true, 0.5);
+        watch.record_performance(churn, "accuracy", 0.8);
+        watch.record_label_completeness(churn, 0.4);
+        watch.record_detector_alarm(churn, "adwin", "error");
+        watch.record_latencies_ms(churn, &[3.0, 30.0]);
+        watch.record_pending_labels(6);
+        watch.record_retrain_decision(churn, "retrain");
+        watch.record_alert(churn, "WatchDatasetDrift", true);
         metrics
     }
 
@@ -597,7 +625,7 @@ mod tests {
         )
         .expect("docs/metrics.md");
         let found = families(&every_family_recorded(&MetricsOptions::default()));
-        assert_eq!(found.len(), 18, "{found:?}");
+        assert_eq!(found.len(), 34, "{found:?}");
         for (name, kind) in &found {
             let row = docs
                 .lines()
