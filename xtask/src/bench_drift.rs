@@ -125,7 +125,7 @@ fn write_table(path: &Path, rows: usize, seed: u64, drifted: bool) -> anyhow::Re
 }
 
 /// Runs `command` under GNU time; returns (wall seconds, peak RSS in MiB).
-fn timed(command: Command) -> anyhow::Result<(f64, f64)> {
+pub(crate) fn timed(command: Command) -> anyhow::Result<(f64, f64)> {
     let program = command.get_program().to_owned();
     let args: Vec<_> = command.get_args().map(ToOwned::to_owned).collect();
     let output = Command::new("/usr/bin/time")
@@ -217,7 +217,7 @@ pub fn run(root: &Path) -> anyhow::Result<()> {
 }
 
 /// The run with the median wall time of three.
-fn median_of_three(command: &Command) -> anyhow::Result<(f64, f64)> {
+pub(crate) fn median_of_three(command: &Command) -> anyhow::Result<(f64, f64)> {
     let mut runs = Vec::new();
     for _ in 0..3 {
         runs.push(timed(rebuild(command))?);

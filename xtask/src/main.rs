@@ -1,4 +1,4 @@
-//! Project chores: `cargo xtask test | lint | ci | bench [drift]`.
+//! Project chores: `cargo xtask test | lint | ci | bench [drift|detect|watch]`.
 //!
 //! `test` runs the whole test suite (unit, reference, end-to-end, doc tests and tidy);
 //! `lint` checks formatting and runs clippy with warnings denied; `ci` is both, what
@@ -8,6 +8,7 @@
 
 mod bench_detect;
 mod bench_drift;
+mod bench_watch;
 mod packages;
 mod rotel;
 
@@ -28,9 +29,10 @@ fn main() -> anyhow::Result<()> {
             None => bench(),
             Some("drift") => bench_drift::run(&root),
             Some("detect") => bench_detect::run(&root),
-            Some(other) => bail!("unknown benchmark \"{other}\" (expected none, drift or detect)"),
+            Some("watch") => bench_watch::run(&root),
+            Some(other) => bail!("unknown benchmark \"{other}\" (expected none, drift, detect or watch)"),
         },
-        _ => bail!("usage: cargo xtask <test|lint|ci|bench [drift|detect]>"),
+        _ => bail!("usage: cargo xtask <test|lint|ci|bench [drift|detect|watch]>"),
     }
 }
 
