@@ -16,6 +16,7 @@
 
 use std::f64::consts::PI;
 
+use super::kernel::{Features, KernelSums, Rows, Splits, exact_sums, feature_sums};
 use super::{Matrix, MultivariateError};
 use crate::rng::SeededRng;
 
@@ -47,6 +48,10 @@ pub struct MmdOptions {
     /// The median heuristic uses at most this many reference rows (a seeded subsample
     /// beyond it), bounding its memory to `rows²/2` distances. Default 2000.
     pub max_bandwidth_rows: usize,
+    /// Threads for the kernel sums; 0 (the default) takes
+    /// [`std::thread::available_parallelism`]. The result is bit-identical for any count.
+    #[serde(default)]
+    pub threads: usize,
 }
 
 impl Default for MmdOptions {
@@ -57,6 +62,7 @@ impl Default for MmdOptions {
             seed: 0,
             method: MmdMethod::Exact,
             max_bandwidth_rows: 2000,
+            threads: 0,
         }
     }
 }
@@ -130,7 +136,8 @@ pub fn mmd2_unbiased(
 ) -> Result<f64, MultivariateError> {
     check(reference, current)?;
     let pooled = Pooled::new(reference, current);
-    Ok(exact(&pooled, sigma, &[])[0])
+    let splits = pooled.splits(0);
+    Ok(exact(&pooled, sigma, &splits, 0)[0])
 }
 
 /// Tests whether `current` drifted from `reference` with MMD² and a permutation p-value.
@@ -149,19 +156,24 @@ pub fn mmd_drift(
     };
     let pooled = Pooled::new(reference, current);
     let mut rng = SeededRng::new(options.seed);
-    let permutations: Vec<Vec<u32>> = (0..options.n_permutations)
-        .map(|_| {
-            let mut order: Vec<u32> = (0..pooled.total() as u32).collect();
-            rng.choose_front(&mut order, pooled.n);
-            order.truncate(pooled.n);
-            order
-        })
-        .collect();
+    let mut splits = pooled.splits(options.n_permutations);
+    let mut order: Vec<usize> = Vec::with_capacity(pooled.total());
+    for permutation in 1..=options.n_permutations {
+        order.clear();
+        order.extend(0..pooled.total());
+        rng.choose_front(&mut order, pooled.n);
+        splits.mark(permutation, order[..pooled.n].iter().copied());
+    }
     let statistics = match options.method {
-        MmdMethod::Exact => exact(&pooled, sigma, &permutations),
-        MmdMethod::RandomFeatures { features } => {
-            random_features(&pooled, sigma, features.max(1), &mut rng, &permutations)
-        }
+        MmdMethod::Exact => exact(&pooled, sigma, &splits, options.threads),
+        MmdMethod::RandomFeatures { features } => random_features(
+            &pooled,
+            sigma,
+            features.max(1),
+            &mut rng,
+            &splits,
+            options.threads,
+        ),
     };
     let observed = statistics[0];
     let at_least = statistics[1..].iter().filter(|&&s| s >= observed).count();
@@ -201,19 +213,22 @@ fn check(reference: &Matrix, current: &Matrix) -> Result<(), MultivariateError> 
     Ok(())
 }
 
-/// The reference rows followed by the current rows.
-struct Pooled<'a> {
-    reference: &'a Matrix,
-    current: &'a Matrix,
+/// The reference rows followed by the current rows, in one row-major buffer.
+struct Pooled {
+    values: Vec<f64>,
+    cols: usize,
     n: usize,
     m: usize,
 }
 
-impl<'a> Pooled<'a> {
-    fn new(reference: &'a Matrix, current: &'a Matrix) -> Self {
+impl Pooled {
+    fn new(reference: &Matrix, current: &Matrix) -> Self {
+        let mut values = Vec::with_capacity(reference.values().len() + current.values().len());
+        values.extend_from_slice(reference.values());
+        values.extend_from_slice(current.values());
         Pooled {
-            reference,
-            current,
+            values,
+            cols: reference.cols(),
             n: reference.rows(),
             m: current.rows(),
         }
@@ -223,19 +238,33 @@ impl<'a> Pooled<'a> {
         self.n + self.m
     }
 
-    fn row(&self, i: usize) -> &'a [f64] {
-        if i < self.n {
-            self.reference.row(i)
-        } else {
-            self.current.row(i - self.n)
+    fn rows(&self) -> Rows<'_> {
+        Rows {
+            values: &self.values,
+            cols: self.cols,
         }
     }
 
-    /// MMD² from the sum of kernel values within the first set (`xx`, ordered pairs,
-    /// `i ≠ j`), within the second (`yy`) and across (`xy`, each pair once).
-    fn combine(&self, xx: f64, yy: f64, xy: f64) -> f64 {
+    /// The observed split (the reference rows first) and `permutations` empty ones.
+    fn splits(&self, permutations: usize) -> Splits {
+        let mut splits = Splits::new(self.total(), permutations + 1);
+        splits.mark(0, 0..self.n);
+        splits
+    }
+
+    /// Each split's MMD² from its kernel sums: `xx = zᵀKz` (ordered pairs within the first
+    /// set), `xy = zᵀK1 − zᵀKz` (each cross pair once), `yy = 1ᵀK1 − 2zᵀK1 + zᵀKz`.
+    fn statistics(&self, sums: &KernelSums) -> Vec<f64> {
         let (n, m) = (self.n as f64, self.m as f64);
-        xx / (n * (n - 1.0)) + yy / (m * (m - 1.0)) - 2.0 * xy / (n * m)
+        sums.within_first
+            .iter()
+            .zip(&sums.first_to_all)
+            .map(|(&xx, &first_to_all)| {
+                let xy = first_to_all - xx;
+                let yy = sums.total - 2.0 * first_to_all + xx;
+                xx / (n * (n - 1.0)) + yy / (m * (m - 1.0)) - 2.0 * xy / (n * m)
+            })
+            .collect()
     }
 }
 
@@ -243,52 +272,18 @@ fn squared_distance(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
 }
 
-/// The observed statistic followed by one per permutation (each given as the pooled
-/// indices of its first set), from one pass over the kernel's rows.
-fn exact(pooled: &Pooled<'_>, sigma: f64, permutations: &[Vec<u32>]) -> Vec<f64> {
-    let total = pooled.total();
+/// The statistic of every split (the observed one first) under the exact kernel.
+fn exact(pooled: &Pooled, sigma: f64, splits: &Splits, threads: usize) -> Vec<f64> {
     let gamma = 1.0 / (2.0 * sigma * sigma);
-    let membership: Vec<Vec<bool>> = permutations
-        .iter()
-        .map(|first| {
-            let mut member = vec![false; total];
-            for &j in first {
-                member[j as usize] = true;
-            }
-            member
-        })
-        .collect();
-    // (xx, yy, xy) for the observed split, then for each permutation
-    let mut sums = vec![[0.0_f64; 3]; permutations.len() + 1];
-    let mut kernel_row = vec![0.0_f64; total];
-    for i in 0..total {
-        let row = pooled.row(i);
-        for (j, k) in kernel_row.iter_mut().enumerate() {
-            *k = if j == i {
-                0.0
-            } else {
-                (-gamma * squared_distance(row, pooled.row(j))).exp()
-            };
-        }
-        let row_total: f64 = kernel_row.iter().sum();
-        let to_first: f64 = kernel_row[..pooled.n].iter().sum();
-        accumulate(&mut sums[0], i < pooled.n, row_total, to_first);
-        for ((first, member), sum) in permutations.iter().zip(&membership).zip(&mut sums[1..]) {
-            let to_first: f64 = first.iter().map(|&j| kernel_row[j as usize]).sum();
-            accumulate(sum, member[i], row_total, to_first);
-        }
-    }
-    sums.iter()
-        .map(|&[xx, yy, xy]| pooled.combine(xx, yy, xy))
-        .collect()
+    pooled.statistics(&exact_sums(&pooled.rows(), gamma, splits, resolve(threads)))
 }
 
-fn accumulate(sum: &mut [f64; 3], in_first: bool, row_total: f64, to_first: f64) {
-    if in_first {
-        sum[0] += to_first;
-        sum[2] += row_total - to_first;
+/// `threads`, or the machine's parallelism for 0.
+fn resolve(threads: usize) -> usize {
+    if threads == 0 {
+        std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
     } else {
-        sum[1] += row_total - to_first;
+        threads
     }
 }
 
@@ -301,62 +296,28 @@ fn normal(rng: &mut SeededRng) -> f64 {
 
 /// The statistics of [`exact`] under the random-Fourier-features kernel.
 fn random_features(
-    pooled: &Pooled<'_>,
+    pooled: &Pooled,
     sigma: f64,
     features: usize,
     rng: &mut SeededRng,
-    permutations: &[Vec<u32>],
+    splits: &Splits,
+    threads: usize,
 ) -> Vec<f64> {
-    let d = pooled.reference.cols();
-    let weights: Vec<f64> = (0..features * d).map(|_| normal(rng) / sigma).collect();
+    let weights: Vec<f64> = (0..features * pooled.cols)
+        .map(|_| normal(rng) / sigma)
+        .collect();
     let offsets: Vec<f64> = (0..features).map(|_| 2.0 * PI * rng.uniform()).collect();
-    let scale = (2.0 / features as f64).sqrt();
-    let total = pooled.total();
-    // z(x) for every pooled row: (n + m) · D values
-    let mut embedded = vec![0.0_f64; total * features];
-    let mut norms = vec![0.0_f64; total];
-    for i in 0..total {
-        let row = pooled.row(i);
-        let out = &mut embedded[i * features..(i + 1) * features];
-        for (k, z) in out.iter_mut().enumerate() {
-            let w = &weights[k * d..(k + 1) * d];
-            let dot: f64 = w.iter().zip(row).map(|(a, b)| a * b).sum();
-            *z = scale * (dot + offsets[k]).cos();
-        }
-        norms[i] = out.iter().map(|z| z * z).sum();
-    }
-    let all_sum = column_sums(&embedded, features, 0..total);
-    let all_norms: f64 = norms.iter().sum();
-    let statistic = |first_sum: &[f64], first_norms: f64| {
-        let second: Vec<f64> = all_sum.iter().zip(first_sum).map(|(a, b)| a - b).collect();
-        let dot = |a: &[f64], b: &[f64]| -> f64 { a.iter().zip(b).map(|(x, y)| x * y).sum() };
-        let xx = dot(first_sum, first_sum) - first_norms;
-        let yy = dot(&second, &second) - (all_norms - first_norms);
-        let xy = dot(first_sum, &second);
-        pooled.combine(xx, yy, xy)
+    let features = Features {
+        weights: &weights,
+        offsets: &offsets,
+        scale: (2.0 / features as f64).sqrt(),
     };
-    let mut statistics = Vec::with_capacity(permutations.len() + 1);
-    let observed = column_sums(&embedded, features, 0..pooled.n);
-    statistics.push(statistic(&observed, norms[..pooled.n].iter().sum()));
-    for first in permutations {
-        let sum = column_sums(&embedded, features, first.iter().map(|&j| j as usize));
-        let first_norms: f64 = first.iter().map(|&j| norms[j as usize]).sum();
-        statistics.push(statistic(&sum, first_norms));
-    }
-    statistics
-}
-
-fn column_sums(embedded: &[f64], features: usize, rows: impl Iterator<Item = usize>) -> Vec<f64> {
-    let mut sum = vec![0.0_f64; features];
-    for i in rows {
-        for (s, z) in sum
-            .iter_mut()
-            .zip(&embedded[i * features..(i + 1) * features])
-        {
-            *s += z;
-        }
-    }
-    sum
+    pooled.statistics(&feature_sums(
+        &pooled.rows(),
+        &features,
+        splits,
+        resolve(threads),
+    ))
 }
 
 #[cfg(test)]
@@ -436,6 +397,34 @@ mod tests {
         .unwrap();
         let error = (approx.statistic - exact.statistic).abs();
         assert!(error < 0.02, "{} vs {}", approx.statistic, exact.statistic);
+    }
+
+    #[test]
+    fn every_thread_count_gives_the_same_bits() {
+        // 700 pooled rows: three kernel blocks, so two and three threads really split work
+        let x = matrix(400, 3, 7, 0.0);
+        let y = matrix(300, 3, 8, 0.2);
+        for method in [MmdMethod::Exact, MmdMethod::RandomFeatures { features: 64 }] {
+            let run = |threads| {
+                let options = MmdOptions {
+                    n_permutations: 20,
+                    method,
+                    threads,
+                    ..MmdOptions::default()
+                };
+                mmd_drift(&x, &y, &options).unwrap()
+            };
+            let one = run(1);
+            for threads in [2, 3, 0] {
+                let other = run(threads);
+                assert_eq!(
+                    other.statistic.to_bits(),
+                    one.statistic.to_bits(),
+                    "{method:?}, {threads} threads"
+                );
+                assert_eq!(other, one, "{method:?}, {threads} threads");
+            }
+        }
     }
 
     #[test]

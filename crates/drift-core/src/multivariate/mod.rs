@@ -11,6 +11,7 @@
 
 pub mod classifier;
 pub mod encode;
+mod kernel;
 pub mod mmd;
 pub mod pca;
 
