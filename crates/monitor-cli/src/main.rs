@@ -4,6 +4,7 @@ mod alerts;
 mod alerts_pause;
 mod canary;
 mod config;
+mod demo;
 mod detect;
 mod drift;
 mod exit;
@@ -50,6 +51,8 @@ enum Command {
     /// Alerts: list, fire, acknowledge, resolve, test the sinks, deliver the outbox.
     #[command(subcommand)]
     Alerts(alerts::AlertsCommand),
+    /// A self-contained scenario: a drifting stream watched, a canary judged, what fired and why.
+    Demo(demo::DemoArgs),
 }
 
 fn main() -> ExitCode {
@@ -86,6 +89,7 @@ fn main() -> ExitCode {
         Command::Shadow(command) => canary::run_shadow(&command),
         Command::Retrain(command) => retrain::run(&command),
         Command::Alerts(command) => alerts::run(&command),
+        Command::Demo(args) => demo::run(&args),
     });
     if result.is_err() {
         root.record("otel.status_code", "ERROR");
