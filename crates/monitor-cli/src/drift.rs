@@ -429,7 +429,11 @@ fn run_multivariate(
 
 /// MMD on at most `mmd_max_rows` rows a side, exact or with random features.
 fn run_mmd(plan: &MultivariatePlan, encoded: &Encoded) -> anyhow::Result<MmdSection> {
-    let reference = subsample(&encoded.reference, plan.mmd_max_rows, plan.seed ^ 0x0052_4546)?;
+    let reference = subsample(
+        &encoded.reference,
+        plan.mmd_max_rows,
+        plan.seed ^ 0x0052_4546,
+    )?;
     let current = subsample(&encoded.current, plan.mmd_max_rows, plan.seed ^ 0x0043_5552)?;
     let (reference, current) = (
         reference.as_ref().unwrap_or(&encoded.reference),

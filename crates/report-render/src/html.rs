@@ -6,8 +6,9 @@ use drift_core::summary::{ColumnSummary, Quality};
 use drift_core::{ColumnDrift, ColumnKind, Correction, DriftReport};
 
 use crate::markdown::quality_findings;
+use crate::multivariate;
 use crate::number::{fixed, significant};
-use crate::plot::plot;
+use crate::plot::{chunk_plot, plot};
 use crate::verdict::{columns, verdict};
 
 /// Significant digits of summary statistics (means, quantiles) in the column cards.
@@ -82,6 +83,13 @@ table.sides{font-size:13px;width:100%}
 table.sides th{background:none;color:var(--muted);font-weight:400}
 .quality{font-size:13px;margin:6px 0 0}
 .quality.none{color:var(--muted)}
+svg.plot.chunks{max-width:620px}
+svg.plot .thr{stroke:var(--drift);stroke-dasharray:5 3}
+svg.plot .cl{fill:none;stroke:#80868b}
+svg.plot .pr{fill:var(--ref)}
+svg.plot .pc{fill:var(--cur)}
+svg.plot .pa{fill:var(--drift)}
+p.mv{margin:0 0 8px}
 footer{margin-top:32px;color:var(--muted);font-size:12px}
 @media print{body{background:#fff}.card{box-shadow:none}}
 "#;
@@ -128,6 +136,7 @@ pub fn render_html(report: &DriftReport) -> String {
         }
     );
     summary_table(&mut out, report);
+    multivariate_section(&mut out, report);
     if !report.unmatched_columns.is_empty() {
         let _ = write!(
             out,
@@ -200,6 +209,45 @@ fn summary_table(out: &mut String, report: &DriftReport) {
         );
     }
     out.push_str("</tbody>\n</table>\n");
+}
+
+/// The whole-row tests, if any ran: their verdict, a table, and PCA's chunk errors.
+fn multivariate_section(out: &mut String, report: &DriftReport) {
+    let Some(section) = &report.multivariate else {
+        return;
+    };
+    let (headline, detail) = multivariate::headline(section);
+    let _ = write!(
+        out,
+        "<h2>Multivariate drift</h2>\n<p class=\"mv\"><b>{headline}</b>: {}.</p>\n\
+         <table class=\"summary\">\n<thead><tr><th>test</th><th>statistic</th><th class=\"num\">value</th>\
+         <th class=\"num\">p-value</th><th class=\"num\">threshold</th><th>drift</th><th>details</th></tr></thead>\n<tbody>\n",
+        escape_html(&detail)
+    );
+    for test in multivariate::rows(section, escape_html) {
+        let _ = writeln!(
+            out,
+            "<tr{}><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
+             <td class=\"num\">{}</td><td class=\"flag\">{}</td><td>{}</td></tr>",
+            if test.drifted {
+                " class=\"drifted\""
+            } else {
+                ""
+            },
+            test.method,
+            test.statistic,
+            test.value,
+            test.p_value,
+            test.threshold,
+            if test.drifted { "DRIFT" } else { "no" },
+            test.details,
+        );
+    }
+    out.push_str("</tbody>\n</table>\n");
+    if let Some(pca) = &section.pca {
+        out.push_str(&chunk_plot(pca, "pca-chunks"));
+        out.push('\n');
+    }
 }
 
 fn fact(out: &mut String, term: &str, value: &str) {
@@ -371,6 +419,41 @@ mod tests {
         }
         assert!(html.contains("<p class=\"headline\">Dataset drift</p>"));
         assert_eq!(html.matches("<tr class=\"drifted\">").count(), 2);
+    }
+
+    #[test]
+    fn the_multivariate_section_has_a_table_and_a_chunk_plot() {
+        let mut report = example_report(2);
+        let without = render_html(&report);
+        assert!(!without.contains("Multivariate"));
+        report.multivariate = Some(crate::multivariate::tests::example_section());
+        let html = render_html(&report);
+        let at = |needle: &str| html.find(needle).expect(needle);
+        assert!(at("<h2>Summary</h2>") < at("<h2>Multivariate drift</h2>"));
+        assert!(at("<h2>Multivariate drift</h2>") < at("<h2>Columns</h2>"));
+        assert!(html.contains("<p class=\"mv\"><b>Multivariate drift</b>: 3 encoded features"));
+        assert!(html.contains(
+            "<tr class=\"drifted\"><td>mmd</td><td>MMD²</td><td class=\"num\">0.0155</td>"
+        ));
+        assert!(
+            html.contains("leading features: &lt;color&gt;=a 0.3"),
+            "{html}"
+        );
+        assert!(!html.contains("<color>"));
+        // 6 reference and 4 current chunks, the last 2 alerting, and 2 threshold lines
+        assert_eq!(html.matches("<circle class=\"pr\"").count(), 6);
+        assert_eq!(html.matches("<circle class=\"pc\"").count(), 2);
+        assert_eq!(html.matches("<circle class=\"pa\"").count(), 2);
+        assert_eq!(
+            html.matches("<line class=\"thr\"").count(),
+            3,
+            "two thresholds and the legend"
+        );
+        assert_eq!(html.matches("<svg").count(), 3);
+        let lowered = html.to_lowercase();
+        for needle in ["<script", "http:", "https:", "src=", "<link", "url("] {
+            assert!(!lowered.contains(needle), "found {needle}");
+        }
     }
 
     #[test]

@@ -16,6 +16,10 @@
 //!   or style sheet from elsewhere) with the verdict, a summary table and a card per
 //!   column with its numbers and a plot of both sides. User strings are HTML-escaped.
 //!
+//! A report with a `multivariate` section (`monitor drift --multivariate`) gets it in every
+//! format: a row per whole-row test (MMD, domain classifier, PCA reconstruction error) with
+//! a line of settings, and in HTML a plot of PCA's chunk errors against their thresholds.
+//!
 //! Plots draw each side as shares of its own values, so that a reference of 100 000 rows
 //! and a window of 500 compare; histograms overlay both sides on drift-core's shared bins,
 //! categories stand side by side with the rest summed into "other". Drawing is a few
@@ -52,6 +56,7 @@
 
 mod html;
 mod markdown;
+mod multivariate;
 mod number;
 mod plot;
 mod table;

@@ -3,6 +3,7 @@
 use drift_core::DriftReport;
 use drift_core::summary::Quality;
 
+use crate::multivariate;
 use crate::number::{fixed, percent, percentage_points};
 use crate::verdict::{columns, verdict};
 
@@ -104,9 +105,35 @@ impl QualityFinding {
     }
 }
 
+/// The whole-row tests, if any ran: their verdict, a table and a line of details each.
+fn multivariate_section(out: &mut String, report: &DriftReport) {
+    let Some(section) = &report.multivariate else {
+        return;
+    };
+    let (headline, detail) = multivariate::headline(section);
+    out.push_str(&format!(
+        "\n### Multivariate drift\n\n**{headline}**: {}.\n\n",
+        escape_markdown(&detail)
+    ));
+    out.push_str("| test | statistic | value | p-value | threshold | drift | details |\n");
+    out.push_str("| --- | --- | ---: | ---: | ---: | --- | --- |\n");
+    for test in multivariate::rows(section, escape_markdown) {
+        out.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} | {} |\n",
+            test.method,
+            test.statistic,
+            test.value,
+            test.p_value,
+            test.threshold,
+            if test.drifted { "**DRIFT**" } else { "no" },
+            test.details,
+        ));
+    }
+}
+
 /// The report as GitHub-flavoured Markdown: a heading, the verdict, a table of every column,
-/// then the columns that could not be tested, the quality findings and the columns present
-/// on one side only.
+/// the whole-row tests if any ran, then the columns that could not be tested, the quality
+/// findings and the columns present on one side only.
 pub fn render_markdown(report: &DriftReport) -> String {
     let verdict = verdict(report);
     let mut out = format!(
@@ -143,6 +170,8 @@ pub fn render_markdown(report: &DriftReport) -> String {
             fixed(Some(column.threshold)),
         ));
     }
+
+    multivariate_section(&mut out, report);
 
     let errors: Vec<_> = report
         .columns
@@ -250,6 +279,28 @@ mod tests {
         assert!(text.contains("missing share +5 pp"), "{text}");
         assert!(text.contains("### Unmatched columns"));
         assert!(text.contains("- **only\\_here**: only in current"));
+
+        assert!(!text.contains("Multivariate"));
+        report.multivariate = Some(crate::multivariate::tests::example_section());
+        let with = render_markdown(&report);
+        assert!(
+            with.contains("### Multivariate drift\n\n**Multivariate drift**: 3 encoded features from 2 columns, 300 reference and 200 current rows.\n"),
+            "{with}"
+        );
+        assert!(
+            with.contains("| mmd | MMD² | 0.0155 | 0.0000 | 0.0500 | **DRIFT** | exact (auto)"),
+            "{with}"
+        );
+        assert!(
+            with.contains("leading features: \\<color\\>=a 0.3"),
+            "{with}"
+        );
+        // the section sits between the columns and the untested columns
+        let at = |needle: &str| with.find(needle).expect(needle);
+        assert!(
+            at("| col\\_3 |") < at("### Multivariate")
+                && at("### Multivariate") < at("### Columns that")
+        );
 
         report.dataset_drift = false;
         report.drift_share_threshold = 0.5;

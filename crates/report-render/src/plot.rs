@@ -4,6 +4,7 @@
 
 use std::fmt::Write as _;
 
+use drift_core::multivariate::PcaSection;
 use drift_core::summary::Distribution;
 
 use crate::html::escape_html;
@@ -168,6 +169,126 @@ fn bar(out: &mut String, class: &str, x: f64, width: f64, y: f64, base: f64, tip
         at(base - y),
         escape_html(tip)
     );
+}
+
+/// PCA's chunk errors as one `<svg>` element: the reference chunks then the current ones,
+/// joined by a line, alerts in the drift colour, and the thresholds as dashed lines; `id`
+/// names its title.
+pub(crate) fn chunk_plot(pca: &PcaSection, id: &str) -> String {
+    let errors: Vec<(f64, &str)> = pca
+        .reference_errors
+        .iter()
+        .map(|&e| (e, "pr"))
+        .chain(
+            pca.chunks
+                .iter()
+                .map(|c| (c.error, if c.alert { "pa" } else { "pc" })),
+        )
+        .collect();
+    let values = errors
+        .iter()
+        .map(|e| e.0)
+        .chain([pca.lower, pca.upper])
+        .filter(|v| v.is_finite());
+    let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+        (lo.min(v), hi.max(v))
+    });
+    let (lo, hi) = if lo < hi {
+        (lo, hi)
+    } else {
+        (lo - 1.0, lo + 1.0)
+    };
+    let pad = (hi - lo) * 0.08;
+    let (lo, hi) = ((lo - pad).max(0.0), hi + pad);
+    let bottom = TOP + PLOT_HEIGHT;
+    let height = bottom + 28.0;
+    let y = |v: f64| bottom - (v - lo) / (hi - lo) * PLOT_HEIGHT;
+    let step = (WIDTH - LEFT - RIGHT) / errors.len().max(1) as f64;
+    let x = |i: usize| LEFT + step * (i as f64 + 0.5);
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        r#"<svg class="plot chunks" viewBox="0 0 {WIDTH} {}" role="img" aria-labelledby="{id}"><title id="{id}">PCA reconstruction error per chunk: {} reference and {} current chunks, thresholds {} and {}</title>"#,
+        at(height),
+        pca.reference_errors.len(),
+        pca.chunks.len(),
+        significant(pca.lower, DIGITS),
+        significant(pca.upper, DIGITS),
+    );
+    for tick in ticks(lo, hi, 4) {
+        let ty = at(y(tick));
+        let _ = write!(
+            out,
+            r#"<line class="grid" x1="{LEFT}" x2="{}" y1="{ty}" y2="{ty}"/><text class="yl" x="{}" y="{ty}" dy="3.5">{}</text>"#,
+            at(WIDTH - RIGHT),
+            at(LEFT - 6.0),
+            significant(tick, DIGITS),
+        );
+    }
+    let _ = write!(
+        out,
+        r#"<g class="legend"><rect class="r" x="{LEFT}" y="6" width="12" height="12"/><text x="{}" y="16">reference chunks</text><rect class="c" x="{}" y="6" width="12" height="12"/><text x="{}" y="16">current chunks</text><line class="thr" x1="{}" x2="{}" y1="12" y2="12"/><text x="{}" y="16">thresholds</text></g>"#,
+        at(LEFT + 16.0),
+        at(LEFT + 140.0),
+        at(LEFT + 156.0),
+        at(LEFT + 270.0),
+        at(LEFT + 290.0),
+        at(LEFT + 296.0),
+    );
+    for threshold in [pca.lower, pca.upper] {
+        let ty = at(y(threshold));
+        let _ = write!(
+            out,
+            r#"<line class="thr" x1="{LEFT}" x2="{}" y1="{ty}" y2="{ty}"/>"#,
+            at(WIDTH - RIGHT)
+        );
+    }
+    let split = at(LEFT + step * pca.reference_errors.len() as f64);
+    let _ = write!(
+        out,
+        r#"<line class="axis" x1="{split}" x2="{split}" y1="{TOP}" y2="{}"/>"#,
+        at(bottom)
+    );
+    let points: Vec<String> = errors
+        .iter()
+        .enumerate()
+        .map(|(i, e)| format!("{},{}", at(x(i)), at(y(e.0))))
+        .collect();
+    let _ = write!(
+        out,
+        r#"<polyline class="cl" points="{}"/>"#,
+        points.join(" ")
+    );
+    for (i, (error, class)) in errors.iter().enumerate() {
+        let side = if *class == "pr" {
+            "reference"
+        } else {
+            "current"
+        };
+        let chunk = if *class == "pr" {
+            i
+        } else {
+            i - pca.reference_errors.len()
+        };
+        let _ = write!(
+            out,
+            r#"<circle class="{class}" cx="{}" cy="{}" r="3.5"><title>{side} chunk {}: {}</title></circle>"#,
+            at(x(i)),
+            at(y(*error)),
+            chunk + 1,
+            significant(*error, DIGITS),
+        );
+    }
+    let _ = write!(
+        out,
+        r#"<line class="axis" x1="{LEFT}" x2="{}" y1="{}" y2="{}"/><text class="xl" x="{}" y="{}" text-anchor="middle">chunks in order (reference, then current)</text></svg>"#,
+        at(WIDTH - RIGHT),
+        at(bottom),
+        at(bottom),
+        at((LEFT + WIDTH - RIGHT) / 2.0),
+        at(bottom + 18.0),
+    );
+    out
 }
 
 /// The plot of a column's distribution as one `<svg>` element; `id` names its title for

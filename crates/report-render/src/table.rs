@@ -2,6 +2,7 @@
 
 use drift_core::DriftReport;
 
+use crate::multivariate;
 use crate::number::fixed;
 
 /// How the terminal table is drawn.
@@ -40,8 +41,89 @@ fn paint(text: String, code: &str, style: TableStyle) -> String {
     }
 }
 
+/// Left-aligned text cells and right-aligned numbers, two spaces apart, in columns as wide
+/// as their widest cell.
+fn align<const N: usize>(
+    header: [&str; N],
+    rows: &[[String; N]],
+    numbers: &[usize],
+) -> Vec<String> {
+    let mut widths = header.map(str::len);
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: &[String]| {
+        let mut out = String::new();
+        for (i, (cell, w)) in cells.iter().zip(widths).enumerate() {
+            if numbers.contains(&i) {
+                out.push_str(&format!("{cell:>w$}  "));
+            } else {
+                out.push_str(&format!("{cell:<w$}  "));
+            }
+        }
+        out.trim_end().to_owned()
+    };
+    std::iter::once(line(&header.map(String::from)))
+        .chain(rows.iter().map(|row| line(row)))
+        .collect()
+}
+
+/// The whole-row tests: a headline, a row per test and a line of details each.
+fn multivariate_table(out: &mut String, report: &DriftReport, style: TableStyle) {
+    let Some(section) = &report.multivariate else {
+        return;
+    };
+    let (headline, detail) = multivariate::headline(section);
+    let headline = if section.drifted {
+        paint(headline.to_uppercase(), BOLD_RED, style)
+    } else {
+        headline.to_lowercase()
+    };
+    out.push_str(&format!("\n{headline} ({})\n", printable(&detail)));
+    let tests = multivariate::rows(section, printable);
+    let rows: Vec<[String; 6]> = tests
+        .iter()
+        .map(|t| {
+            [
+                t.method.to_owned(),
+                t.statistic.to_owned(),
+                t.value.clone(),
+                t.p_value.clone(),
+                t.threshold.clone(),
+                if t.drifted { "DRIFT" } else { "no" }.to_owned(),
+            ]
+        })
+        .collect();
+    let header = [
+        "test",
+        "statistic",
+        "value",
+        "p-value",
+        "threshold",
+        "drift",
+    ];
+    let lines = align(header, &rows, &[2, 3, 4]);
+    out.push_str(&lines[0]);
+    out.push('\n');
+    for (line, test) in lines[1..].iter().zip(&tests) {
+        let line = if test.drifted {
+            paint(line.clone(), BOLD_RED, style)
+        } else {
+            line.clone()
+        };
+        out.push_str(&line);
+        out.push('\n');
+    }
+    for test in &tests {
+        out.push_str(&format!("{}: {}\n", test.method, test.details));
+    }
+}
+
 /// The report as aligned columns (name, kind, test, statistic, p-value, threshold, drift)
-/// followed by the verdict, the columns that could not be tested and the unmatched columns.
+/// followed by the verdict, the columns that could not be tested, the unmatched columns
+/// and the whole-row tests, if any ran.
 pub fn render_table(report: &DriftReport, style: TableStyle) -> String {
     let header = [
         "column",
@@ -132,6 +214,7 @@ pub fn render_table(report: &DriftReport, style: TableStyle) -> String {
             printable(&unmatched.name)
         ));
     }
+    multivariate_table(&mut out, report, style);
     out
 }
 
@@ -171,6 +254,27 @@ mod tests {
             .replace(DIM, "")
             .replace(RESET, "");
         assert_eq!(stripped, plain);
+    }
+
+    #[test]
+    fn the_multivariate_section_follows_the_columns() {
+        let mut report = example_report(2);
+        let without = render_table(&report, TableStyle::default());
+        assert!(!without.contains("multivariate"));
+        report.multivariate = Some(crate::multivariate::tests::example_section());
+        let text = render_table(&report, TableStyle::default());
+        assert!(text.starts_with(&without), "{text}");
+        let section = &text[without.len()..];
+        assert!(
+            section.starts_with("\nMULTIVARIATE DRIFT (3 encoded features from 2 columns"),
+            "{section}"
+        );
+        assert!(section.contains("\ntest        statistic"), "{section}");
+        assert!(section.contains("\nmmd         MMD²"), "{section}");
+        assert!(section.contains("0.5000..1.3000  DRIFT\n"), "{section}");
+        assert!(section.contains("\nclassifier: logistic regression, 5 folds"));
+        let colored = render_table(&report, TableStyle { color: true });
+        assert!(colored.contains(&format!("{BOLD_RED}mmd ")), "{colored}");
     }
 
     #[test]
