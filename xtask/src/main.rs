@@ -1,4 +1,4 @@
-//! Project chores: `cargo xtask test | lint | ci | bench [drift|detect|watch]`.
+//! Project chores: `cargo xtask test | lint | ci | bench [drift|detect|watch|multivariate]`.
 //!
 //! `test` runs the whole test suite (unit, reference, end-to-end, doc tests and tidy);
 //! `lint` checks formatting and runs clippy with warnings denied; `ci` is both, what
@@ -8,6 +8,7 @@
 
 mod bench_detect;
 mod bench_drift;
+mod bench_multivariate;
 mod bench_watch;
 mod packages;
 mod rotel;
@@ -30,9 +31,12 @@ fn main() -> anyhow::Result<()> {
             Some("drift") => bench_drift::run(&root),
             Some("detect") => bench_detect::run(&root),
             Some("watch") => bench_watch::run(&root),
-            Some(other) => bail!("unknown benchmark \"{other}\" (expected none, drift, detect or watch)"),
+            Some("multivariate") => bench_multivariate::run(&root),
+            Some(other) => bail!(
+                "unknown benchmark \"{other}\" (expected none, drift, detect, watch or multivariate)"
+            ),
         },
-        _ => bail!("usage: cargo xtask <test|lint|ci|bench [drift|detect|watch]>"),
+        _ => bail!("usage: cargo xtask <test|lint|ci|bench [drift|detect|watch|multivariate]>"),
     }
 }
 

@@ -1,12 +1,12 @@
 //! Times one `mmd_drift` call on seeded normal data and prints one JSON line.
 //!
 //! ```text
-//! cargo run --release -p drift-core --example mmd_bench -- exact|rff ROWS_PER_SIDE [COLS] [PERMUTATIONS] [FEATURES] [THREADS]
+//! cargo run --release -p drift-core --example mmd_bench -- exact|rff ROWS_PER_SIDE [COLS] [PERMUTATIONS] [FEATURES] [THREADS] [SHIFT]
 //! ```
 //!
 //! Defaults: 20 columns, 100 permutations, 500 random features (for `rff`), threads 0 (all
-//! cores). The reference rows are N(0, 1); the current rows are N(0, 1) with the first
-//! column shifted by 0.1 sd (a small drift). The line holds `method`, `rows`, `cols`,
+//! cores), shift 0.1. The reference rows are N(0, 1); the current rows are N(0, 1) with the
+//! first column shifted by `SHIFT` sd (0.1: a small drift). The line holds `method`, `rows`, `cols`,
 //! `permutations`, `features`, `threads`, `seconds` (the `mmd_drift` call only, not the data
 //! generation), `statistic`, `p_value`, `bandwidth` and `peak_rss_kib` (the process's
 //! `VmHWM`, Linux). `cargo xtask bench multivariate` runs it.
@@ -20,7 +20,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [method, rows, rest @ ..] = args.as_slice() else {
         return Err(
-            "usage: mmd_bench exact|rff ROWS_PER_SIDE [COLS] [PERMUTATIONS] [FEATURES] [THREADS]"
+            "usage: mmd_bench exact|rff ROWS_PER_SIDE [COLS] [PERMUTATIONS] [FEATURES] [THREADS] [SHIFT]"
                 .into(),
         );
     };
@@ -32,6 +32,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let permutations = number(1, 100)?;
     let features = number(2, 500)?;
     let threads = number(3, 0)?;
+    let shift: f64 = rest.get(4).map_or(Ok(0.1), |v| v.parse())?;
     let method = match method.as_str() {
         "exact" => MmdMethod::Exact,
         "rff" => MmdMethod::RandomFeatures { features },
@@ -39,7 +40,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let mut rng = SeededRng::new(20_261_127);
     let reference = normal_matrix(&mut rng, rows, cols, 0.0)?;
-    let current = normal_matrix(&mut rng, rows, cols, 0.1)?;
+    let current = normal_matrix(&mut rng, rows, cols, shift)?;
     let options = MmdOptions {
         n_permutations: permutations,
         method,
@@ -56,6 +57,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "permutations": permutations,
         "features": features,
         "threads": threads,
+        "shift": shift,
         "seconds": seconds,
         "statistic": result.statistic,
         "p_value": result.p_value,
