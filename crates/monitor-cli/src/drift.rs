@@ -96,7 +96,7 @@ struct MultivariateArgs {
     #[arg(long, default_value_t = 500)]
     mmd_features: usize,
     /// MMD uses at most this many rows of each side (a seeded subsample above it).
-    #[arg(long, default_value_t = 50_000)]
+    #[arg(long, default_value_t = 100_000)]
     mmd_max_rows: usize,
     /// Folds of the domain classifier's out-of-fold scores.
     #[arg(long, default_value_t = 5)]
