@@ -172,11 +172,11 @@ fn webhook() -> HttpServer {
 fn signed(request: &Request) -> bool {
     request
         .header("x-monitor-signature")
-        .is_some_and(|header| verify(WEBHOOK_SECRET.as_bytes(), request.body.as_bytes(), header))
+        .is_some_and(|header| verify(WEBHOOK_SECRET.as_bytes(), &request.body, header))
 }
 
 fn body(request: &Request) -> Value {
-    serde_json::from_str(&request.body).expect("a JSON body")
+    request.json()
 }
 
 /// alerts.toml for the given sinks (a webhook only when `webhook` is given).

@@ -115,7 +115,7 @@ fn rollout(name: &str, scenario: Scenario) -> Run {
     let hook = {
         let calls = Arc::clone(&calls);
         HttpServer::start(move |request| {
-            let call: Value = serde_json::from_str(&request.body).unwrap_or(Value::Null);
+            let call: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
             calls
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use alert_http::{ManualClock, Server, dead_url};
+use alert_http::{HttpServer, ManualClock, dead_url};
 use serde_json::json;
 use telemetry::alert::{
     Action, Alert, AlertState, Alerting, AlertsConfig, AttemptOutcome, DeliveryOptions, FireChange,
@@ -58,9 +58,9 @@ fn open(config: AlertsConfig, clock: &Arc<ManualClock>) -> Alerting {
 #[test]
 fn alert_reaches_every_sink_in_its_format() {
     let dir = tempfile::tempdir().expect("tmp");
-    let am = Server::answering(200, "");
-    let pd = Server::answering(202, r#"{"status":"success","message":"Event processed"}"#);
-    let hook = Server::answering(204, "");
+    let am = HttpServer::answering(200, "");
+    let pd = HttpServer::answering(202, r#"{"status":"success","message":"Event processed"}"#);
+    let hook = HttpServer::answering(204, "");
     let clock = ManualClock::at(START);
     let alerting = open(
         config(
@@ -130,7 +130,7 @@ fn alert_retries_honour_retry_after_then_deliver() {
     let calls = Arc::new(AtomicUsize::new(0));
     let pd = {
         let calls = Arc::clone(&calls);
-        Server::start(move |_| {
+        HttpServer::start(move |_| {
             if calls.fetch_add(1, Ordering::SeqCst) == 0 {
                 (
                     429,
@@ -228,8 +228,8 @@ fn alerting_now(clock: &Arc<ManualClock>) -> jiff::Timestamp {
 #[test]
 fn alert_client_errors_go_to_dead_letters_without_holding_back_others() {
     let dir = tempfile::tempdir().expect("tmp");
-    let am = Server::answering(400, "\"invalid label set\"");
-    let hook = Server::answering(200, "");
+    let am = HttpServer::answering(400, "\"invalid label set\"");
+    let hook = HttpServer::answering(200, "");
     let clock = ManualClock::at(START);
     let alerting = open(
         config(
@@ -255,7 +255,7 @@ fn alert_deliveries_of_one_alert_keep_their_order() {
     let calls = Arc::new(AtomicUsize::new(0));
     let pd = {
         let calls = Arc::clone(&calls);
-        Server::start(move |_| {
+        HttpServer::start(move |_| {
             let status = if calls.fetch_add(1, Ordering::SeqCst) == 0 {
                 503
             } else {
@@ -297,7 +297,7 @@ fn alert_heartbeats_repost_active_alerts_and_coalesce_while_down() {
     let up = Arc::new(std::sync::atomic::AtomicBool::new(true));
     let am = {
         let up = Arc::clone(&up);
-        Server::start(move |_| {
+        HttpServer::start(move |_| {
             let status = if up.load(Ordering::SeqCst) { 200 } else { 503 };
             (status, Vec::new(), String::new())
         })
@@ -350,7 +350,7 @@ fn alert_heartbeats_repost_active_alerts_and_coalesce_while_down() {
 #[test]
 fn alert_acknowledgement_stops_renotification_but_not_alertmanager_updates() {
     let dir = tempfile::tempdir().expect("tmp");
-    let am = Server::start(|request| {
+    let am = HttpServer::start(|request| {
         let body = if request.path == "/api/v2/silences" {
             r#"{"silenceID":"sil-1"}"#
         } else {
@@ -358,8 +358,8 @@ fn alert_acknowledgement_stops_renotification_but_not_alertmanager_updates() {
         };
         (200, Vec::new(), body.to_owned())
     });
-    let pd = Server::answering(202, "{}");
-    let hook = Server::answering(200, "");
+    let pd = HttpServer::answering(202, "{}");
+    let hook = HttpServer::answering(200, "");
     let clock = ManualClock::at(START);
     let alerting = open(
         config(
@@ -471,7 +471,7 @@ fn alert_acknowledgement_stops_renotification_but_not_alertmanager_updates() {
 #[test]
 fn alert_outbox_survives_a_restart() {
     let dir = tempfile::tempdir().expect("tmp");
-    let hook = Server::answering(200, "");
+    let hook = HttpServer::answering(200, "");
     let clock = ManualClock::at(START);
     let fingerprint = {
         let alerting = open(config(&dir, vec![Sink::webhook(hook.url(), "s")]), &clock);

@@ -1,6 +1,9 @@
-//! Shared test helpers: tolerance assertions and loading committed reference values.
+//! Shared test helpers: tolerance assertions, loading committed reference values, and a
+//! small HTTP server for tests that play a remote end ([`http`]).
 
 use std::path::PathBuf;
+
+pub mod http;
 
 /// Asserts `actual` is within `rel` relative or `abs` absolute of `expected`.
 ///
