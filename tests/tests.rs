@@ -8,6 +8,7 @@ mod cli_canary;
 mod cli_detect;
 mod cli_drift;
 mod cli_inputs;
+mod cli_multivariate;
 mod cli_profile;
 mod cli_retrain;
 mod collectors;
