@@ -13,6 +13,8 @@ Writes reference/values/watch_performance.json with two sections:
   one class only.
 * "regression": seeded predictions and labels with mean_absolute_error and
   root_mean_squared_error.
+* "latency": latency samples with numpy's mean, percentile 50/95/99 (default linear
+  interpolation) and max, for the windows' latency summaries.
 """
 
 import json
@@ -99,11 +101,24 @@ def main():
             "rmse": float(root_mean_squared_error(labels, predictions)),
         })
 
+    latency = []
+    for name, values in [
+        ("five", [10.0, 2.0, 4.0, 1.0, 3.0]),
+        ("lognormal", [float(v) for v in np.exp(rng.normal(2.5, 0.35, 999)).round(3)]),
+        ("one", [7.5]),
+    ]:
+        p50, p95, p99 = np.percentile(values, [50, 95, 99])
+        latency.append({
+            "name": name, "values": values, "mean": float(np.mean(values)),
+            "p50": float(p50), "p95": float(p95), "p99": float(p99), "max": float(np.max(values)),
+        })
+
     OUT.write_text(json.dumps({
         "generator": "reference/scripts/watch_performance_reference.py",
         "versions": {"scikit-learn": version("scikit-learn"), "numpy": version("numpy")},
         "classification": cases,
         "regression": regression,
+        "latency": latency,
     }, indent=1) + "\n")
 
 

@@ -226,7 +226,10 @@ impl WatchConfig {
             _ => {}
         }
         if !self.threshold.is_finite() {
-            return bad("threshold", format!("must be a finite number, got {}", self.threshold));
+            return bad(
+                "threshold",
+                format!("must be a finite number, got {}", self.threshold),
+            );
         }
         if self.max_pending_labels == 0 {
             return bad("max_pending_labels", "must be at least 1".into());
@@ -320,7 +323,10 @@ mod tests {
             "#,
         )
         .expect("valid");
-        assert_eq!(config.window, WindowSpec::Duration(Duration::from_secs(300)));
+        assert_eq!(
+            config.window,
+            WindowSpec::Duration(Duration::from_secs(300))
+        );
         assert_eq!(config.task, Task::Regression);
         assert_eq!(config.detectors[0].on, DetectorInput::LatencyMs);
         assert_eq!(config.performance_drop(), 0.1);
@@ -349,12 +355,16 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("5 parsecs"), "{err}");
-        let config = parse("[watch]\n[[watch.detectors]]\nname = \"adwin\"\nsettings = { delta = 7 }\n")
-            .expect("parses");
+        let config =
+            parse("[watch]\n[[watch.detectors]]\nname = \"adwin\"\nsettings = { delta = 7 }\n")
+                .expect("parses");
         let err = config.validate().unwrap_err().to_string();
         assert!(err.starts_with("watch.detectors[0]: "), "{err}");
         let config = parse("[watch]\nwindow = { events = 0 }\n").expect("parses");
         let err = config.validate().unwrap_err().to_string();
-        assert!(err.starts_with("watch.window.events: must be at least 1"), "{err}");
+        assert!(
+            err.starts_with("watch.window.events: must be at least 1"),
+            "{err}"
+        );
     }
 }

@@ -108,7 +108,9 @@ impl WatchError {
                     | AlertError::ParseConfig { .. }
                     | AlertError::Config { .. }
             ),
-            WatchError::Input { .. } | WatchError::Output { .. } | WatchError::Queue { .. } => false,
+            WatchError::Input { .. } | WatchError::Output { .. } | WatchError::Queue { .. } => {
+                false
+            }
         }
     }
 }

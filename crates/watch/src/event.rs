@@ -215,7 +215,10 @@ impl<'de: 'a, 'a> Deserialize<'de> for FeatureValue<'a> {
                 Ok(FeatureValue::Missing)
             }
             fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
-                while map.next_entry::<de::IgnoredAny, de::IgnoredAny>()?.is_some() {}
+                while map
+                    .next_entry::<de::IgnoredAny, de::IgnoredAny>()?
+                    .is_some()
+                {}
                 Ok(FeatureValue::Missing)
             }
         }
@@ -252,7 +255,7 @@ impl<'de> Deserialize<'de> for LabelValue {
 }
 
 /// The 1-based column of `"key"` in the line (its opening quote), or 0.
-fn column_of(line: &[u8], key: &str) -> u64 {
+pub(crate) fn column_of(line: &[u8], key: &str) -> u64 {
     let needle = format!("\"{key}\"");
     line.windows(needle.len())
         .position(|w| w == needle.as_bytes())
@@ -341,7 +344,10 @@ mod tests {
         else {
             panic!("a prediction event");
         };
-        assert_eq!(event.ts, "2026-11-27T10:00:00Z".parse::<Timestamp>().unwrap());
+        assert_eq!(
+            event.ts,
+            "2026-11-27T10:00:00Z".parse::<Timestamp>().unwrap()
+        );
         assert_eq!(event.model, "churn");
         assert!(matches!(event.model, Cow::Borrowed(_)));
         assert_eq!(event.version, "v3");
@@ -366,9 +372,18 @@ mod tests {
             Some(Event::Label(l)) => (l.request_id.into_owned(), l.label),
             other => panic!("{other:?}"),
         };
-        assert_eq!(label(r#"{"request_id": "r-1", "label": 1}"#), ("r-1".into(), 1.0));
-        assert_eq!(label(r#"{"request_id": "r\"2", "label": false}"#), ("r\"2".into(), 0.0));
-        assert_eq!(label(r#"{"label": 2.5, "request_id": "r"}"#), ("r".into(), 2.5));
+        assert_eq!(
+            label(r#"{"request_id": "r-1", "label": 1}"#),
+            ("r-1".into(), 1.0)
+        );
+        assert_eq!(
+            label(r#"{"request_id": "r\"2", "label": false}"#),
+            ("r\"2".into(), 0.0)
+        );
+        assert_eq!(
+            label(r#"{"label": 2.5, "request_id": "r"}"#),
+            ("r".into(), 2.5)
+        );
     }
 
     #[test]
@@ -377,23 +392,34 @@ mod tests {
         let Some(Event::Prediction(event)) = parse_line(line).expect("valid") else {
             panic!("a prediction");
         };
-        assert_eq!((event.version.as_ref(), event.variant.as_ref()), ("", "baseline"));
+        assert_eq!(
+            (event.version.as_ref(), event.variant.as_ref()),
+            ("", "baseline")
+        );
         assert!(event.features.is_empty() && event.request_id.is_none());
         assert_eq!(parse_line(b"   "), Ok(None));
     }
 
     #[test]
     fn errors_say_where_and_why() {
-        let err = parse_line(br#"{"ts": "2026-11-27T10:00:00Z", "model": "m", "prediction": "high"}"#)
-            .unwrap_err();
+        let err =
+            parse_line(br#"{"ts": "2026-11-27T10:00:00Z", "model": "m", "prediction": "high"}"#)
+                .unwrap_err();
         assert_eq!(err.kind, RejectKind::Json);
         assert_eq!(err.column, 65, "{err:?}");
-        assert!(err.reason.contains("invalid type: string \"high\""), "{err:?}");
+        assert!(
+            err.reason.contains("invalid type: string \"high\""),
+            "{err:?}"
+        );
         let err = parse_line(br#"{"ts": "2026-11-27T10:00:00Z", "model": "m""#).unwrap_err();
         assert_eq!((err.kind, err.column), (RejectKind::Json, 43), "{err:?}");
         let err = parse_line(br#"{"ts": "yesterday", "model": "m", "prediction": 1}"#).unwrap_err();
         assert_eq!((err.kind, err.column), (RejectKind::BadValue, 2), "{err:?}");
-        assert!(err.reason.starts_with("ts \"yesterday\" is not an RFC 3339 time"), "{err:?}");
+        assert!(
+            err.reason
+                .starts_with("ts \"yesterday\" is not an RFC 3339 time"),
+            "{err:?}"
+        );
         let err = parse_line(br#"{"ts": "2026-11-27T10:00:00Z", "prediction": 1}"#).unwrap_err();
         assert_eq!(err.kind, RejectKind::MissingField);
         assert_eq!(err.reason, "a prediction event without `model`");

@@ -13,7 +13,11 @@ pub mod config;
 pub mod error;
 pub mod event;
 pub mod performance;
+pub mod reference;
+pub mod report;
 pub mod scenario;
 pub mod source;
+pub mod watcher;
+pub mod window;
 
 pub use error::WatchError;

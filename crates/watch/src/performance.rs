@@ -49,7 +49,13 @@ pub fn classification(pairs: &[(f64, f64)], threshold: f64) -> Performance {
             (false, false) => tn += 1,
         }
     }
-    let ratio = |num: u64, den: u64| if den == 0 { 0.0 } else { num as f64 / den as f64 };
+    let ratio = |num: u64, den: u64| {
+        if den == 0 {
+            0.0
+        } else {
+            num as f64 / den as f64
+        }
+    };
     Performance {
         labelled,
         accuracy: Some(ratio(tp + tn, labelled)),

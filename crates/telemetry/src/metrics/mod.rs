@@ -535,7 +535,7 @@ impl Bounded for SinkOutcome {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct FamilyLabel {
+pub(crate) struct FamilyLabel {
     family: String,
 }
 

@@ -58,7 +58,7 @@ impl ModelVersion<'_> {
 impl WatchMetrics {
     /// Registers every watch family in `registry`, each bounded to `limit` label sets
     /// with overflows counted in `overflows`.
-    pub(crate) fn register(
+    pub(super) fn register(
         registry: &mut Registry,
         limit: usize,
         overflows: &Family<FamilyLabel, Counter>,
