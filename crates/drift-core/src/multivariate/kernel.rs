@@ -260,17 +260,21 @@ fn exact_task(
             0.0,
             kernel,
         );
+        let diagonal = j_block == i_block;
+        let column_sums = &mut column_sums[..bj];
+        column_sums.fill(0.0);
         for (a, k_row) in kernel.chunks_exact_mut(bj).enumerate() {
             let norm_a = norms[i0 + a];
             for (k, &norm_b) in k_row.iter_mut().zip(&norms[j0..j1]) {
                 let squared = (norm_a + norm_b - 2.0 * *k).max(0.0);
                 *k = (-gamma * squared).exp();
             }
-        }
-        let diagonal = j_block == i_block;
-        if diagonal {
-            for a in 0..bi {
-                kernel[a * bj + a] = 0.0;
+            if diagonal {
+                k_row[a] = 0.0;
+            }
+            row_sums[a] += k_row.iter().sum::<f64>();
+            if !diagonal {
+                add_into(column_sums, k_row);
             }
         }
         splits.block(j0, j1, s, &mut z);
@@ -283,15 +287,7 @@ fn exact_task(
             1.0,
             &mut weighted,
         );
-        for (sum, k_row) in row_sums.iter_mut().zip(kernel.chunks_exact(bj)) {
-            *sum += k_row.iter().sum::<f64>();
-        }
         if !diagonal {
-            let column_sums = &mut column_sums[..bj];
-            column_sums.fill(0.0);
-            for k_row in kernel.chunks_exact(bj) {
-                add_into(column_sums, k_row);
-            }
             for (&c, z_row) in column_sums.iter().zip(z.chunks_exact(s)) {
                 for (u, &m) in part.first_to_all.iter_mut().zip(z_row) {
                     *u += m * c;
