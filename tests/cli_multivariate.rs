@@ -7,6 +7,7 @@ use std::process::Output;
 
 use serde_json::Value;
 
+use crate::collectors::Rotel;
 use crate::support::{assert_succeeded, json_of, monitor, scratch, write};
 
 /// The repository root.
@@ -332,4 +333,72 @@ fn bad_requests_exit_2_and_say_why() {
 
     let bad_threshold = drift(&["--multivariate", "mmd", "--multivariate-threshold", "1.5"]);
     assert_eq!(bad_threshold.status.code(), Some(2));
+}
+
+#[test]
+fn each_method_has_a_span_under_the_comparison() {
+    let dir = scratch("multivariate_spans");
+    let rotel = Rotel::start(&dir);
+    let values = expected();
+    let fixture = |side: &str| root().join(values["fixtures"][side].as_str().expect("a path"));
+    let mut command = monitor();
+    for (name, _) in std::env::vars() {
+        if name.starts_with("OTEL_") || name == "RUST_LOG" {
+            command.env_remove(name);
+        }
+    }
+    let output = command
+        .env(
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+            format!("http://{}", rotel.grpc),
+        )
+        .args([
+            "drift",
+            "--format",
+            "json",
+            "--multivariate",
+            "mmd,classifier,pca",
+        ])
+        .arg("--reference")
+        .arg(fixture("reference"))
+        .arg("--current")
+        .arg(fixture("current"))
+        .output()
+        .expect("running monitor");
+    assert_succeeded(&output);
+    // the root, two reads, compare, encode, 4 columns, 3 methods, report
+    let spans = rotel.wait_for_trace("monitor drift", 13);
+    let compare = spans
+        .iter()
+        .find(|s| s.name == "compare")
+        .expect("a compare span");
+    let methods: Vec<_> = spans.iter().filter(|s| s.name == "multivariate").collect();
+    assert_eq!(methods.len(), 3, "{methods:#?}");
+    for span in &methods {
+        assert_eq!(span.parent_id, compare.span_id, "{span:#?}");
+        assert_eq!(span.flag("drifted"), Some(true), "{span:#?}");
+        assert!(span.number("statistic").is_some(), "{span:#?}");
+    }
+    let method = |name: &str| {
+        methods
+            .iter()
+            .find(|s| s.text("method") == Some(name))
+            .unwrap_or_else(|| panic!("no {name} span: {methods:#?}"))
+    };
+    let mmd = method("mmd");
+    let statistic = mmd.number("statistic").expect("a statistic");
+    let reference = number(&values["mmd"]["statistic"]);
+    assert!(
+        (statistic - reference).abs() <= 1e-9 * reference,
+        "{statistic} vs {reference}"
+    );
+    assert!(mmd.number("p_value").is_some_and(|p| p < 0.05));
+    let classifier = method("classifier");
+    let p = classifier.number("p_value").expect("a p-value");
+    let reference = number(&values["classifier"]["p_value"]);
+    assert!(
+        (p - reference).abs() <= 1e-6 * reference,
+        "{p} vs {reference}"
+    );
+    assert!(method("pca").number("p_value").is_none());
 }
