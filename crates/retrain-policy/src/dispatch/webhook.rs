@@ -7,53 +7,10 @@
 
 use std::time::Duration;
 
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
-
 use super::{Dispatcher, JobMessage};
 use crate::error::DispatchError;
-use crate::queue::{Job, hex};
-
-/// The signature header's name.
-pub const SIGNATURE_HEADER: &str = "X-Monitor-Signature";
-
-type HmacSha256 = Hmac<Sha256>;
-
-fn mac(secret: &[u8]) -> HmacSha256 {
-    // HMAC takes a key of any length (long keys are hashed first), so this cannot fail.
-    <HmacSha256 as Mac>::new_from_slice(secret)
-        .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"))
-}
-
-/// The signature header's value for `body`: `sha256=` and the HMAC-SHA256 in lowercase hex.
-pub fn sign(secret: &[u8], body: &[u8]) -> String {
-    let mut mac = mac(secret);
-    mac.update(body);
-    format!("sha256={}", hex(&mac.finalize().into_bytes()))
-}
-
-/// Whether `header` is a valid signature of `body` (compared in constant time).
-pub fn verify(secret: &[u8], body: &[u8], header: &str) -> bool {
-    let Some(hex_digest) = header.trim().strip_prefix("sha256=") else {
-        return false;
-    };
-    if hex_digest.len() != 64 {
-        return false;
-    }
-    let mut expected = Vec::with_capacity(32);
-    for pair in hex_digest.as_bytes().chunks(2) {
-        let Some(byte) = std::str::from_utf8(pair)
-            .ok()
-            .and_then(|p| u8::from_str_radix(p, 16).ok())
-        else {
-            return false;
-        };
-        expected.push(byte);
-    }
-    let mut mac = mac(secret);
-    mac.update(body);
-    mac.verify_slice(&expected).is_ok()
-}
+use crate::queue::Job;
+pub use webhook_signature::{SIGNATURE_HEADER, sign, verify};
 
 /// Posts each job to a URL (see the module docs).
 pub struct WebhookDispatcher {
@@ -137,34 +94,6 @@ mod tests {
     use std::net::TcpListener;
 
     use super::*;
-
-    #[test]
-    fn rfc_4231_test_case_2() {
-        // RFC 4231, section 4.3: key "Jefe", data "what do ya want for nothing?".
-        assert_eq!(
-            sign(b"Jefe", b"what do ya want for nothing?"),
-            "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
-        );
-        assert!(verify(
-            b"Jefe",
-            b"what do ya want for nothing?",
-            "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
-        ));
-    }
-
-    #[test]
-    fn verify_rejects_tampering() {
-        let header = sign(b"secret", b"{\"id\":1}");
-        assert!(verify(b"secret", b"{\"id\":1}", &header));
-        assert!(!verify(b"secret", b"{\"id\":2}", &header));
-        assert!(!verify(b"other", b"{\"id\":1}", &header));
-        assert!(!verify(
-            b"secret",
-            b"{\"id\":1}",
-            &header.replace("sha256=", "sha1=")
-        ));
-        assert!(!verify(b"secret", b"{\"id\":1}", "sha256=zz"));
-    }
 
     /// A request's lowercased headers and its body.
     type Captured = (Vec<(String, String)>, Vec<u8>);
