@@ -292,6 +292,42 @@ fn knobs_are_recorded_and_the_config_file_asks_too() {
     );
 }
 
+#[test]
+fn auto_switches_to_random_features_above_20000_rows() {
+    let dir = scratch("multivariate_auto");
+    let table = |offset: u32| {
+        (0..10_001_u32).fold("a,b\n".to_owned(), |text, i| {
+            text + &format!("{},{}\n", (i * 7 + offset) % 97, (i * 13) % 89)
+        })
+    };
+    let reference = write(&dir, "reference.csv", table(0));
+    let current = write(&dir, "current.csv", table(5));
+    let run = |args: &[&str]| {
+        let output = monitor()
+            .args(["drift", "--format", "json", "--reference"])
+            .arg(&reference)
+            .arg("--current")
+            .arg(&current)
+            .args(["--multivariate", "mmd", "--mmd-permutations", "5"])
+            .args(args)
+            .output()
+            .expect("running monitor");
+        assert_succeeded(&output);
+        json_of(&output.stdout)["multivariate"]["mmd"].clone()
+    };
+    let large = run(&[]);
+    assert_eq!(large["method"], "random_features", "{large}");
+    assert_eq!(large["method_selection"], "auto");
+    assert_eq!(large["random_features"], 500);
+    assert_eq!(large["reference_rows"], 10_001);
+    // at the limit (10 000 rows a side after the subsample) it is exact
+    let limited = run(&["--mmd-max-rows", "10000"]);
+    assert_eq!(limited["method"], "exact", "{limited}");
+    assert_eq!(limited["method_selection"], "auto");
+    assert!(limited.get("random_features").is_none());
+    assert_eq!(limited["current_rows"], 10_000);
+}
+
 fn report_with_config(config: &std::path::Path, args: &[&str]) -> Value {
     let mut all = vec!["--config", config.to_str().expect("a UTF-8 path")];
     all.extend_from_slice(args);

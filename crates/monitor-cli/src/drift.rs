@@ -86,7 +86,7 @@ struct MultivariateArgs {
     #[arg(long, default_value_t = 0.05)]
     multivariate_threshold: f64,
     /// How MMD is computed: `exact`, `rff` (random Fourier features, linear in the rows) or
-    /// `auto` (exact up to 10000 rows on both sides together, rff above).
+    /// `auto` (exact up to 20000 rows on both sides together, rff above).
     #[arg(long, value_enum, default_value_t = MmdChoice::Auto)]
     mmd_method: MmdChoice,
     /// Permutations behind the MMD p-value (alibi-detect's default).
@@ -119,7 +119,7 @@ enum MmdChoice {
 }
 
 /// `--mmd-method auto` computes MMD exactly up to this many rows (both sides together).
-const EXACT_MMD_MAX_ROWS: usize = 10_000;
+const EXACT_MMD_MAX_ROWS: usize = 20_000;
 
 /// Features the domain classifier's section names.
 const TOP_FEATURES: usize = 10;
