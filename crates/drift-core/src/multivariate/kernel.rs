@@ -33,11 +33,13 @@ pub(super) struct Rows<'a> {
     pub values: &'a [f64],
     /// Values per row.
     pub cols: usize,
+    /// The number of rows (given, so that rows of no columns still count).
+    pub total: usize,
 }
 
 impl Rows<'_> {
     fn total(&self) -> usize {
-        self.values.len() / self.cols.max(1)
+        self.total
     }
 
     /// Rows `start..end` as one row-major slice.
@@ -207,10 +209,8 @@ pub(super) fn exact_sums(
     threads: usize,
 ) -> KernelSums {
     let total = rows.total();
-    let norms: Vec<f64> = rows
-        .values
-        .chunks_exact(rows.cols.max(1))
-        .map(|row| row.iter().map(|v| v * v).sum())
+    let norms: Vec<f64> = (0..total)
+        .map(|i| rows.block(i, i + 1).iter().map(|v| v * v).sum())
         .collect();
     let n_blocks = total.div_ceil(KERNEL_BLOCK);
     let task = |i_block: usize| exact_task(rows, &norms, gamma, splits, i_block, n_blocks);
@@ -494,6 +494,7 @@ mod tests {
         let rows = Rows {
             values: &values,
             cols,
+            total,
         };
         let got = exact_sums(&rows, 0.4, &splits_of(total, &sets), 1);
         assert_sums_close(&got, &naive_sums(&values, cols, 0.4, &sets));
@@ -508,6 +509,7 @@ mod tests {
         let rows = Rows {
             values: &values,
             cols,
+            total,
         };
         let one = exact_sums(&rows, 0.3, &splits, 1);
         for threads in [2, 3] {
@@ -530,6 +532,7 @@ mod tests {
         let rows = Rows {
             values: &values,
             cols,
+            total,
         };
         let one = feature_sums(&rows, &features, &splits, 1);
         for threads in [2, 3] {
@@ -556,6 +559,7 @@ mod tests {
         let rows = Rows {
             values: &values,
             cols,
+            total,
         };
         let got = feature_sums(&rows, &features, &splits_of(total, &sets), 2);
         let embed = |i: usize| -> Vec<f64> {

@@ -251,6 +251,7 @@ impl Pooled {
         Rows {
             values: &self.values,
             cols: self.cols,
+            total: self.total(),
         }
     }
 
@@ -434,6 +435,27 @@ mod tests {
                 assert_eq!(other, one, "{method:?}, {threads} threads");
             }
         }
+    }
+
+    #[test]
+    fn rows_without_columns_are_all_alike() {
+        // every distance is 0, so every kernel value is 1 and every statistic 0
+        let x = Matrix::new(Vec::new(), 5, 0).unwrap();
+        let y = Matrix::new(Vec::new(), 4, 0).unwrap();
+        let options = MmdOptions {
+            bandwidth: Some(1.0),
+            ..MmdOptions::default()
+        };
+        let result = mmd_drift(&x, &y, &options).unwrap();
+        assert!(result.statistic.abs() < 1e-15, "{result:?}");
+        assert_eq!(result.p_value, 1.0);
+        assert_eq!(mmd2_unbiased(&x, &y, 1.0).unwrap(), naive(&x, &y, 1.0));
+        let features = MmdOptions {
+            method: MmdMethod::RandomFeatures { features: 16 },
+            ..options
+        };
+        let approx = mmd_drift(&x, &y, &features).unwrap();
+        assert!(approx.statistic.abs() < 1e-12, "{approx:?}");
     }
 
     #[test]
