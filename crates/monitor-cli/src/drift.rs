@@ -83,34 +83,34 @@ struct MultivariateArgs {
     #[arg(long, value_name = "LIST", value_delimiter = ',')]
     multivariate: Option<Vec<String>>,
     /// p-value threshold of `mmd` and `classifier`.
-    #[arg(long, default_value_t = 0.05)]
+    #[arg(long, value_name = "F", default_value_t = 0.05)]
     multivariate_threshold: f64,
     /// How MMD is computed: `exact`, `rff` (random Fourier features, linear in the rows) or
     /// `auto` (exact up to 20000 rows on both sides together, rff above).
     #[arg(long, value_enum, default_value_t = MmdChoice::Auto)]
     mmd_method: MmdChoice,
     /// Permutations behind the MMD p-value (alibi-detect's default).
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, value_name = "N", default_value_t = 100)]
     mmd_permutations: usize,
     /// Random Fourier features of `rff` (error of each kernel value about 1/sqrt of this).
-    #[arg(long, default_value_t = 500)]
+    #[arg(long, value_name = "D", default_value_t = 500)]
     mmd_features: usize,
     /// MMD uses at most this many rows of each side (a seeded subsample above it).
-    #[arg(long, default_value_t = 100_000)]
+    #[arg(long, value_name = "N", default_value_t = 100_000)]
     mmd_max_rows: usize,
     /// Folds of the domain classifier's out-of-fold scores.
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, value_name = "K", default_value_t = 5)]
     classifier_folds: usize,
     /// Rows per PCA chunk [default: a tenth of the reference rows, rounded up: NannyML's
     /// ten chunks].
-    #[arg(long)]
+    #[arg(long, value_name = "N")]
     pca_chunk_size: Option<usize>,
 }
 
 /// `--mmd-method`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum MmdChoice {
-    /// Exact up to [`EXACT_MMD_MAX_ROWS`] rows on both sides together, rff above.
+    /// Exact up to 20000 rows on both sides together, rff above.
     Auto,
     /// The exact unbiased statistic: quadratic in the rows.
     Exact,
