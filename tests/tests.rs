@@ -11,6 +11,7 @@ mod cli_inputs;
 mod cli_multivariate;
 mod cli_profile;
 mod cli_retrain;
+mod cli_watch;
 mod collectors;
 mod html_render;
 mod metrics;

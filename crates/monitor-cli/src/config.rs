@@ -14,6 +14,9 @@
 //! kind = "categorical"     # or "numeric"
 //! test = "psi"
 //! threshold = 0.2
+//!
+//! [watch]                  # monitor watch: see docs/watch.md
+//! reference = "reference.csv"
 //! ```
 //!
 //! Command-line flags override the file. Unknown keys are errors (a typo must not be
@@ -34,6 +37,10 @@ pub struct MonitorConfig {
     /// Per-feature settings.
     #[serde(default)]
     pub features: Vec<Feature>,
+    /// `monitor watch` (docs/watch.md); its drift tests come from `[drift]` and
+    /// `[[features]]`.
+    #[serde(default)]
+    pub watch: Option<watch::config::WatchConfig>,
 }
 
 /// `[drift]`.

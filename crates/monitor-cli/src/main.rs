@@ -14,6 +14,7 @@ mod profile;
 mod progress;
 mod retrain;
 mod rollout;
+mod watch;
 
 use std::process::ExitCode;
 
@@ -53,6 +54,9 @@ enum Command {
     Alerts(alerts::AlertsCommand),
     /// A self-contained scenario: a drifting stream watched, a canary judged, what fired and why.
     Demo(demo::DemoArgs),
+    /// Watches a stream of prediction and label events: windows, drift, detectors,
+    /// performance, alerts and retraining, resumable after a restart.
+    Watch(watch::WatchArgs),
 }
 
 fn main() -> ExitCode {
@@ -90,6 +94,7 @@ fn main() -> ExitCode {
         Command::Retrain(command) => retrain::run(&command),
         Command::Alerts(command) => alerts::run(&command),
         Command::Demo(args) => demo::run(&args),
+        Command::Watch(args) => watch::run(&args),
     });
     if result.is_err() {
         root.record("otel.status_code", "ERROR");

@@ -287,10 +287,17 @@ pub fn parse_line(line: &[u8]) -> Result<Option<Event<'_>>, LineError> {
     if line.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
     }
-    let raw: RawEvent<'_> = serde_json::from_slice(line).map_err(|e| LineError {
-        column: e.column() as u64,
-        reason: e.to_string(),
-        kind: RejectKind::Json,
+    let raw: RawEvent<'_> = serde_json::from_slice(line).map_err(|e| {
+        let mut reason = e.to_string();
+        // the position is ours to report (the file's line, serde's column)
+        if let Some(at) = reason.rfind(" at line ") {
+            reason.truncate(at);
+        }
+        LineError {
+            column: e.column() as u64,
+            reason,
+            kind: RejectKind::Json,
+        }
     })?;
     if raw.prediction.is_none()
         && let Some(LabelValue(label)) = raw.label

@@ -124,8 +124,6 @@ pub struct AlertChanges {
     pub raised: Vec<String>,
     /// Alerts this window found cleared.
     pub resolved: Vec<String>,
-    /// Every watch alert firing for the model and version after this window.
-    pub firing: Vec<String>,
 }
 
 /// The retraining decision made on a window, and what became of it.
@@ -137,10 +135,10 @@ pub struct RetrainOutcome {
     pub summary: String,
     /// The rules that fired.
     pub fired: Vec<String>,
-    /// The queued job's id, when the decision was to retrain and a queue is configured.
+    /// The queued job's id, when the decision was to retrain and a queue is configured
+    /// (the same id when the job existed already under the window's idempotency key, as
+    /// after a restart).
     pub job_id: Option<i64>,
-    /// The job existed already (same idempotency key): nothing new was queued.
-    pub duplicate: bool,
     /// The acknowledged alert that held the job back, if any.
     pub paused_by: Option<String>,
 }

@@ -1116,7 +1116,6 @@ impl Watch {
             self.totals.alerts_resolved += 1;
             tracing::info!(alert = name, "alert resolved");
         }
-        changes.firing = stream.alerts_firing.iter().cloned().collect();
         self.metrics
             .watch()
             .record_alert(stream.subject(), name, firing);
@@ -1289,7 +1288,6 @@ impl Watch {
             summary: decision.summary.clone(),
             fired: decision.fired.clone(),
             job_id: None,
-            duplicate: false,
             paused_by: None,
         };
         if decision.decision != Outcome::Retrain {
@@ -1309,12 +1307,12 @@ impl Watch {
                 path: path.clone(),
                 source,
             })?;
-            outcome.duplicate = matches!(enqueued, Enqueued::Duplicate(_));
+            let duplicate = matches!(enqueued, Enqueued::Duplicate(_));
             outcome.job_id = Some(enqueued.job().id);
-            if !outcome.duplicate {
+            if !duplicate {
                 self.totals.jobs += 1;
             }
-            tracing::info!(job = enqueued.job().id, duplicate = outcome.duplicate, summary = %decision.summary, "retraining job queued");
+            tracing::info!(job = enqueued.job().id, duplicate, summary = %decision.summary, "retraining job queued");
         }
         Ok(outcome)
     }
