@@ -83,9 +83,8 @@ pub struct Totals {
     pub events: u64,
     /// Labels joined to their prediction.
     pub labels_joined: u64,
-    /// Labels that came after their window was final.
-    pub labels_late: u64,
-    /// Labels with no waiting prediction.
+    /// Labels with no waiting prediction: its window was final already, it was dropped
+    /// (see `predictions_dropped`), or it never came.
     pub labels_unmatched: u64,
     /// Predictions dropped unlabelled because `max_pending_labels` was reached.
     pub predictions_dropped: u64,
@@ -873,7 +872,7 @@ impl Watch {
         };
         let stream = &mut self.streams[slot.stream as usize];
         let Some(labelled) = stream.labelled_mut(slot.window) else {
-            self.totals.labels_late += 1;
+            self.totals.labels_unmatched += 1;
             return None;
         };
         let pos = slot.pos as usize;
@@ -1340,7 +1339,6 @@ impl Watch {
                 self.totals.labels_joined,
                 self.counted.labels_joined,
             ),
-            ("late", self.totals.labels_late, self.counted.labels_late),
             (
                 "unmatched",
                 self.totals.labels_unmatched,
@@ -1450,5 +1448,205 @@ fn primary(task: Task, perf: &Performance) -> Option<f64> {
     match task {
         Task::Classification => perf.accuracy,
         Task::Regression => perf.mae,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::DetectorConfig;
+
+    struct Run {
+        dir: tempfile::TempDir,
+        config: WatchConfig,
+    }
+
+    impl Run {
+        fn new(reference: &str, configure: impl FnOnce(&mut WatchConfig)) -> Run {
+            let dir = tempfile::tempdir().expect("tempdir");
+            std::fs::write(dir.path().join("reference.csv"), reference).expect("reference");
+            let mut config = WatchConfig::default();
+            config.resolve(dir.path());
+            configure(&mut config);
+            Run { dir, config }
+        }
+
+        fn watch(&self, events: &str) -> (Summary, Vec<WindowReport>) {
+            let input = self.dir.path().join("events.jsonl");
+            std::fs::write(&input, events).expect("events");
+            let settings = WatchSettings {
+                config: self.config.clone(),
+                drift: DriftOptions::default(),
+                read_options: tabular::ReadOptions::default(),
+                strict: false,
+                poll: Duration::from_millis(10),
+            };
+            let mut watch = Watch::open(settings, Arc::new(Metrics::new())).expect("opens");
+            let summary = watch
+                .run(
+                    Input::File {
+                        path: input,
+                        follow: false,
+                    },
+                    &AtomicBool::new(false),
+                )
+                .expect("runs");
+            let reports = std::fs::read_to_string(self.config.output_dir.join("windows.jsonl"))
+                .expect("windows.jsonl")
+                .lines()
+                .map(|l| serde_json::from_str(l).expect("a report"))
+                .collect();
+            (summary, reports)
+        }
+    }
+
+    fn reference() -> String {
+        (0..50).fold("x\n".to_owned(), |text, i| text + &format!("{}\n", i % 10))
+    }
+
+    fn prediction(ts: &str, id: &str, x: f64, prediction: f64) -> String {
+        format!(
+            "{{\"ts\":\"{ts}\",\"request_id\":\"{id}\",\"model\":\"m\",\"version\":\"1\",\"features\":{{\"x\":{x}}},\"prediction\":{prediction}}}\n"
+        )
+    }
+
+    #[test]
+    fn time_windows_follow_event_time_and_count_late_events() {
+        let run = Run::new(&reference(), |c| {
+            c.window = WindowSpec::Duration(Duration::from_secs(60));
+            c.label_wait_windows = 0;
+        });
+        let events = [
+            prediction("2026-11-27T10:00:05Z", "a", 1.0, 0.1),
+            prediction("2026-11-27T10:00:50Z", "b", 2.0, 0.1),
+            prediction("2026-11-27T10:01:10Z", "c", 3.0, 0.1),
+            // out of order: counted into the open window
+            prediction("2026-11-27T10:00:59Z", "d", 4.0, 0.1),
+            // a minute with no event is no window
+            prediction("2026-11-27T10:03:00Z", "e", 5.0, 0.1),
+        ]
+        .concat();
+        let (summary, reports) = run.watch(&events);
+        assert_eq!(summary.totals.windows, 3);
+        let shape: Vec<(u64, u64, u64, bool)> = reports
+            .iter()
+            .map(|r| (r.index, r.n, r.late_events, r.partial))
+            .collect();
+        assert_eq!(shape, [(0, 2, 0, false), (1, 2, 1, false), (2, 1, 0, true)]);
+        assert_eq!(
+            reports[1].start,
+            Some("2026-11-27T10:01:00Z".parse().expect("ts"))
+        );
+        assert_eq!(
+            reports[1].end,
+            Some("2026-11-27T10:02:00Z".parse().expect("ts"))
+        );
+        assert_eq!(
+            reports[1].last_ts,
+            "2026-11-27T10:00:59Z".parse::<Timestamp>().expect("ts")
+        );
+    }
+
+    #[test]
+    fn pending_labels_are_bounded_and_late_or_unknown_labels_counted() {
+        let run = Run::new(&reference(), |c| {
+            c.window = WindowSpec::Events(3);
+            c.label_wait_windows = 0;
+            c.max_pending_labels = 2;
+            c.task = Task::Regression;
+        });
+        let ts = "2026-11-27T10:00:00Z";
+        let mut events = String::new();
+        for (id, x) in [("a", 1.0), ("b", 2.0), ("c", 3.0)] {
+            events += &prediction(ts, id, x, 10.0);
+        }
+        // window 0 is final: a was dropped to keep 2 waiting, b comes too late
+        events += "{\"request_id\":\"b\",\"label\":12}\n{\"request_id\":\"a\",\"label\":1}\n";
+        for (id, x) in [("d", 1.0), ("e", 2.0)] {
+            events += &prediction(ts, id, x, 10.0);
+        }
+        events += "{\"request_id\":\"d\",\"label\":13}\n{\"request_id\":\"e\",\"label\":6}\n{\"request_id\":\"zz\",\"label\":1}\n";
+        let (summary, reports) = run.watch(&events);
+        assert_eq!(reports.len(), 2);
+        assert_eq!(reports[0].performance.labelled, 0);
+        assert_eq!(reports[1].performance.labelled, 2);
+        // |10 - 13| and |10 - 6|
+        assert_eq!(reports[1].performance.mae, Some(3.5));
+        assert_eq!(reports[1].performance.rmse, Some(12.5f64.sqrt()));
+        assert_eq!(reports[1].label_completeness, 1.0);
+        assert_eq!(summary.totals.predictions_dropped, 1);
+        assert_eq!(
+            summary.totals.labels_unmatched, 3,
+            "b (its window final), a (dropped) and zz"
+        );
+        assert_eq!(summary.totals.labels_joined, 2);
+    }
+
+    #[test]
+    fn every_detector_survives_a_checkpoint_round_trip() {
+        for (i, name) in [
+            "adwin",
+            "page-hinkley",
+            "ddm",
+            "eddm",
+            "hddm-a",
+            "hddm-w",
+            "kswin",
+            "cusum",
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let config = DetectorConfig {
+                name: name.to_owned(),
+                on: DetectorInput::Error,
+                settings: toml::Table::new(),
+            };
+            let mut detector = config.build().expect("builds");
+            let stream = |k: u64| f64::from(u8::from((k * 7 + i as u64) % 5 == 0));
+            for k in 0..500 {
+                detector.update(stream(k));
+            }
+            let state = StreamDetector {
+                detector,
+                on: DetectorInput::Error,
+                updates: 500,
+            };
+            let text = serde_json::to_string(&state).expect("serializes");
+            let mut restored: StreamDetector =
+                serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}: {text}"));
+            let mut original = state;
+            for k in 500..2000 {
+                let x = stream(k) + if k > 1200 { 1.0 } else { 0.0 };
+                assert_eq!(
+                    original.detector.update(x),
+                    restored.detector.update(x),
+                    "{name} at {k}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_checkpoint_from_other_settings_is_refused() {
+        let run = Run::new(&reference(), |c| c.window = WindowSpec::Events(2));
+        let ts = "2026-11-27T10:00:00Z";
+        run.watch(&[prediction(ts, "a", 1.0, 0.2), prediction(ts, "b", 1.0, 0.2)].concat());
+        let mut config = run.config.clone();
+        config.window = WindowSpec::Events(3);
+        let settings = WatchSettings {
+            config,
+            drift: DriftOptions::default(),
+            read_options: tabular::ReadOptions::default(),
+            strict: false,
+            poll: Duration::from_millis(10),
+        };
+        let err = Watch::open(settings, Arc::new(Metrics::new()))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("written with other settings (window events=2"),
+            "{err}"
+        );
     }
 }

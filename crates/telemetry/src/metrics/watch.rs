@@ -157,7 +157,7 @@ impl WatchMetrics {
             "Input lines a watch could not use (written to rejected.jsonl), by reason",
             metrics.rejected.family(),
         );
-        r.register("monitor_watch_labels", "Label events a watch read, by outcome (joined, late, unmatched, rejected) and predictions dropped before their label came (dropped)", metrics.labels.family());
+        r.register("monitor_watch_labels", "Label events a watch read, by outcome (joined, unmatched) and predictions dropped before their label came (dropped)", metrics.labels.family());
         r.register(
             "monitor_watch_windows",
             "Windows a watch closed, by model and version",
@@ -244,7 +244,7 @@ impl WatchMetrics {
             .inc();
     }
 
-    /// Counts `n` labels with `outcome` (`joined`, `late`, `unmatched`, `rejected`, `dropped`).
+    /// Counts `n` labels with `outcome` (`joined`, `unmatched`, `dropped`).
     pub fn record_labels(&self, outcome: &str, n: u64) {
         self.labels
             .get(&OutcomeLabel {
