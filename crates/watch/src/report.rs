@@ -13,7 +13,7 @@ use crate::performance::Performance;
 pub const WINDOW_SCHEMA_VERSION: u32 = 1;
 
 /// One window of one model and version.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct WindowReport {
     /// Always [`WINDOW_SCHEMA_VERSION`].
     pub schema_version: u32,
@@ -41,9 +41,9 @@ pub struct WindowReport {
     /// Events by variant (`baseline`, `canary`, `shadow`, ...).
     pub variants: BTreeMap<String, u64>,
     /// The drift report against the reference: a [`drift_core::DriftReport`] as
-    /// `monitor drift --format json` writes it (kept as JSON so that a checkpoint restores
-    /// it byte for byte); `null` when none could be made (see `drift_error`).
-    pub drift: Option<serde_json::Value>,
+    /// `monitor drift --format json` writes it (kept as its JSON text so that a checkpoint
+    /// restores it byte for byte); `null` when none could be made (see `drift_error`).
+    pub drift: Option<Box<serde_json::value::RawValue>>,
     /// Why there is no drift report.
     pub drift_error: Option<String>,
     /// Changes the detectors signalled while the window was open.

@@ -119,14 +119,14 @@ struct StreamDetector {
 }
 
 /// A window closed, waiting for its labels.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct ClosedWindow {
     report: WindowReport,
     labelled: Labelled,
 }
 
 /// Everything known about one model and version.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct Stream {
     model: String,
     version: String,
@@ -998,10 +998,13 @@ impl Watch {
         let mut alerts = AlertChanges::default();
         // the drift alert
         let drifted = drift.as_ref().is_some_and(|d| d.dataset_drift);
-        let drift_json = drift
+        let drift_value = drift
             .as_ref()
             .map(|d| serde_json::to_value(d).unwrap_or_default());
-        let explained = drift_json.as_ref().and_then(telemetry::alert::explain);
+        let explained = drift_value.as_ref().and_then(telemetry::alert::explain);
+        let drift_json = drift
+            .as_ref()
+            .and_then(|d| serde_json::value::to_raw_value(d).ok());
         let (explanation, details) = explained
             .map(|e| (e.explanation, e.details))
             .unwrap_or_default();
@@ -1235,7 +1238,7 @@ impl Watch {
         let drift = report
             .drift
             .as_ref()
-            .and_then(|d| serde_json::from_value::<drift_core::DriftReport>(d.clone()).ok());
+            .and_then(|d| serde_json::from_str::<drift_core::DriftReport>(d.get()).ok());
         let baseline = stream.baseline;
         let signals = Signals {
             model: Some(stream.model.clone()),
