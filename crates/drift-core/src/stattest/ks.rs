@@ -16,7 +16,7 @@
 use std::f64::consts::{LN_2, PI};
 
 /// Largest sample size for which the exact p-value is attempted (scipy's `MAX_AUTO_N`).
-const MAX_EXACT_N: usize = 10_000;
+pub(super) const MAX_EXACT_N: usize = 10_000;
 
 /// Which p-value path was used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -24,18 +24,22 @@ const MAX_EXACT_N: usize = 10_000;
 pub enum KsMethod {
     /// Exact lattice-path probability (both samples at most 10000 observations).
     Exact,
-    /// The Kolmogorov distribution `kstwo.sf(D, round(n1 n2 / (n1 + n2)))`: used for
-    /// larger samples, and when the exact computation leaves `[0, 1]` by rounding.
+    /// A large-sample formula: for the two-sided test the Kolmogorov distribution
+    /// `kstwo.sf(D, round(n1 n2 / (n1 + n2)))`, for the one-sided tests Hodges'
+    /// approximation (see [`super::ks_one_sided`]). Used for larger samples, and when the
+    /// exact computation fails (leaves `[0, 1]` by rounding, or overflows).
     Asymptotic,
 }
 
-/// Outcome of [`ks_2samp`].
+/// Outcome of [`ks_2samp`] and [`super::ks_one_sided::ks_2samp_one_sided`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct KsResult {
-    /// `D = max |F1 - F2|`; on the exact path rounded to the lattice, `round(D L) / L`
-    /// with `L = lcm(n1, n2)`, as scipy reports it.
+    /// Two-sided `D = max |F1 - F2|`, or one-sided `D+ = max (F1 - F2)` (`greater`) or
+    /// `D- = max (F2 - F1)` (`less`); when the exact path was attempted, rounded to the
+    /// lattice, `round(D L) / L` with `L = lcm(n1, n2)`, as scipy reports it.
     pub statistic: f64,
-    /// Two-sided p-value `P(D' >= D)` under the null hypothesis, clipped to `[0, 1]`.
+    /// p-value `P(D' >= D)` under the null hypothesis for the test's alternative, clipped
+    /// to `[0, 1]`.
     pub p_value: f64,
     /// The path the p-value came from.
     pub method: KsMethod,
@@ -121,12 +125,20 @@ pub fn ks_2samp_from_statistic(d: f64, n1: usize, n2: usize) -> KsResult {
 
 /// `max(max_t (F1 - F2), clip(-min_t (F1 - F2), 0, 1))` over the pooled values, with the
 /// same floating-point operations as scipy (`i / n1 - j / n2`).
+fn ks_statistic(x: &[f64], y: &[f64]) -> f64 {
+    let (max_diff, min_diff) = cdf_difference_extremes(x, y);
+    let min_s = (-min_diff).clamp(0.0, 1.0);
+    if min_s > max_diff { min_s } else { max_diff }
+}
+
+/// `(max_t (F1 - F2), min_t (F1 - F2))` over the pooled values of two non-empty sorted
+/// samples, each difference computed as scipy does (`i / n1 - j / n2`).
 ///
 /// One merge pass over the distinct pooled values: after a value `v` and all its ties are
 /// consumed, `(i, j)` are the counts of values `<= v` in either sample, which is what
 /// `searchsorted(side='right')` gives at every pooled copy of `v`. The sample the next
 /// value comes from always advances, so the loop also ends on (contract-violating) NaN.
-fn ks_statistic(x: &[f64], y: &[f64]) -> f64 {
+pub(super) fn cdf_difference_extremes(x: &[f64], y: &[f64]) -> (f64, f64) {
     let (n1, n2) = (x.len(), y.len());
     let (n1f, n2f) = (n1 as f64, n2 as f64);
     let (mut i, mut j) = (0usize, 0usize);
@@ -150,11 +162,11 @@ fn ks_statistic(x: &[f64], y: &[f64]) -> f64 {
         max_diff = max_diff.max(diff);
         min_diff = min_diff.min(diff);
     }
-    let min_s = (-min_diff).clamp(0.0, 1.0);
-    if min_s > max_diff { min_s } else { max_diff }
+    (max_diff, min_diff)
 }
 
-fn gcd(mut a: u64, mut b: u64) -> u64 {
+/// Greatest common divisor (Euclid).
+pub(super) fn gcd(mut a: u64, mut b: u64) -> u64 {
     while b != 0 {
         (a, b) = (b, a % b);
     }

@@ -15,6 +15,7 @@ pub mod epps_singleton;
 pub mod fisher;
 pub mod frequencies;
 pub mod ks;
+pub mod ks_one_sided;
 #[cfg(test)]
 mod large_samples;
 pub mod mann_whitney;
