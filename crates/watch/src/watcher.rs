@@ -1606,7 +1606,7 @@ mod tests {
                 settings: toml::Table::new(),
             };
             let mut detector = config.build().expect("builds");
-            let stream = |k: u64| f64::from(u8::from((k * 7 + i as u64) % 5 == 0));
+            let stream = |k: u64| f64::from(u8::from((k * 7 + i as u64).is_multiple_of(5)));
             for k in 0..500 {
                 detector.update(stream(k));
             }
