@@ -1652,4 +1652,74 @@ mod tests {
             "{err}"
         );
     }
+
+    #[test]
+    fn drift_raises_an_alert_and_queues_one_job_per_window_and_a_clean_window_resolves_it() {
+        let run = Run::new(&reference(), |c| {
+            c.window = WindowSpec::Events(30);
+            c.label_wait_windows = 0;
+        });
+        let dir = run.dir.path().to_owned();
+        std::fs::write(dir.join("alerts.toml"), "[outbox]\npath = \"alerts.db\"\n")
+            .expect("alerts.toml");
+        let mut config = run.config.clone();
+        config.alerts.config = Some(dir.join("alerts.toml"));
+        config.retrain.queue = Some(dir.join("queue.sqlite"));
+        let run = Run { config, ..run };
+        let ts = "2026-11-27T10:00:00Z";
+        let window = |shift: f64, w: usize| -> String {
+            (0..30)
+                .map(|i| prediction(ts, &format!("{w}-{i}"), (i % 10) as f64 + shift, 0.2))
+                .collect()
+        };
+        let events = [
+            window(0.0, 0),
+            window(100.0, 1),
+            window(100.0, 2),
+            window(0.0, 3),
+        ]
+        .concat();
+        let (summary, reports) = run.watch(&events);
+        let drifted: Vec<bool> = reports
+            .iter()
+            .map(|r| {
+                let drift: serde_json::Value =
+                    serde_json::from_str(r.drift.as_ref().expect("a report").get()).expect("JSON");
+                drift["dataset_drift"].as_bool().expect("verdict")
+            })
+            .collect();
+        assert_eq!(drifted, [false, true, true, false]);
+        let raised: Vec<&[String]> = reports.iter().map(|r| &r.alerts.raised[..]).collect();
+        let resolved: Vec<&[String]> = reports.iter().map(|r| &r.alerts.resolved[..]).collect();
+        let drift = [DRIFT_ALERT.to_owned()];
+        assert_eq!(raised, [&[][..], &drift[..], &[], &[]]);
+        assert_eq!(resolved, [&[][..], &[], &[], &drift[..]]);
+        let jobs: Vec<Option<i64>> = reports
+            .iter()
+            .map(|r| r.retrain.as_ref().expect("decided").job_id)
+            .collect();
+        assert_eq!(jobs, [None, Some(1), Some(2), None]);
+        assert_eq!(summary.totals.jobs, 2);
+        let outbox = telemetry::alert::Outbox::open(dir.join("alerts.db")).expect("outbox");
+        let records = outbox.alerts(true).expect("records");
+        assert_eq!(records.len(), 1);
+        assert_eq!(records[0].alert.name, DRIFT_ALERT);
+        assert_eq!(
+            records[0].alert.labels.get("model").map(String::as_str),
+            Some("m")
+        );
+        assert_eq!(records[0].state, telemetry::alert::AlertState::Resolved);
+
+        // the same windows decided again (a fresh output directory, the same queue): the
+        // idempotency keys hold, nothing new is queued
+        let mut again = run.config.clone();
+        again.output_dir = dir.join("again");
+        let run = Run {
+            config: again,
+            ..run
+        };
+        let (summary, reports) = run.watch(&events);
+        assert_eq!(summary.totals.jobs, 0);
+        assert_eq!(reports[2].retrain.as_ref().and_then(|r| r.job_id), Some(2));
+    }
 }
