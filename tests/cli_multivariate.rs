@@ -124,7 +124,8 @@ fn a_correlation_shift_missed_column_by_column_is_caught_and_matches_the_referen
     assert_eq!(mmd["threshold"], 0.05);
     assert_eq!(mmd["reference_rows"], expected["rows"]);
 
-    // the classifier: scikit-learn's logistic regression on the same folds
+    // the classifier: scikit-learn's logistic regression on the same folds, alibi-detect's
+    // one-sided KS p-value (scipy's alternative='greater') on its out-of-fold scores
     let classifier = &section["classifier"];
     let reference = &expected["classifier"];
     assert_relative(&classifier["auc"], &reference["auc"], 1e-6, "AUC");
@@ -135,11 +136,13 @@ fn a_correlation_shift_missed_column_by_column_is_caught_and_matches_the_referen
         "KS p-value",
     );
     assert_eq!(classifier["folds"], reference["folds"]);
-    assert_eq!(
-        classifier["drifted"],
-        number(&reference["p_value"]) < 0.05,
-        "{classifier}"
-    );
+    // A linear model cannot separate a flipped correlation: it is worse than chance here
+    // (AUC 0.455), so its scores are no evidence of drift (p = 0.52). The two-sided test
+    // used before called it drift (p = 0.016); MMD and PCA catch this shift.
+    assert!(number(&classifier["auc"]) < 0.5, "{classifier}");
+    assert!(number(&reference["two_sided_p_value"]) < 0.05);
+    assert!(number(&classifier["p_value"]) > 0.5, "{classifier}");
+    assert_eq!(classifier["drifted"], false, "{classifier}");
     let features = expected["features"].as_array().expect("features");
     let top = classifier["top_features"].as_array().expect("top features");
     assert_eq!(top.len(), features.len());
@@ -412,7 +415,9 @@ fn each_method_has_a_span_under_the_comparison() {
     assert_eq!(methods.len(), 3, "{methods:#?}");
     for span in &methods {
         assert_eq!(span.parent_id, compare.span_id, "{span:#?}");
-        assert_eq!(span.flag("drifted"), Some(true), "{span:#?}");
+        // the classifier is worse than chance on this fixture: no drift (see above)
+        let drifted = span.text("method") != Some("classifier");
+        assert_eq!(span.flag("drifted"), Some(drifted), "{span:#?}");
         assert!(span.number("statistic").is_some(), "{span:#?}");
     }
     let method = |name: &str| {

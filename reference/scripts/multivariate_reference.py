@@ -16,8 +16,10 @@ Euclidean norm of x - inverse_transform(transform(x)), per chunk the mean, thres
 +- 3 population std of the reference chunks' errors (lower limited at 0).
 
 Classifier: scikit-learn's LogisticRegression(C=1, lbfgs, tight tolerance) on folds
-"pooled row i mod 5", out-of-fold probabilities, roc_auc_score, and the coefficients of a
-fit on all rows.
+"pooled row i mod 5", out-of-fold probabilities, roc_auc_score, the coefficients of a fit on
+all rows, and alibi-detect's p-value (`BaseClassifierDrift.test_probs` with soft
+predictions): scipy's ks_2samp(probs_ref, probs_cur, alternative='greater') of the
+out-of-fold probabilities of "current".
 
 Run:  /work/.venv-ref/bin/python reference/scripts/multivariate_reference.py
 Writes reference/values/multivariate.json.
@@ -28,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 import sklearn
+from scipy.stats import ks_2samp
 from sklearn.decomposition import PCA
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
@@ -138,6 +141,7 @@ def classifier_case(rng):
         "scores": scores.tolist(),
         "auc": float(roc_auc_score(labels, scores)),
         "coefficients": full.coef_[0].tolist(),
+        "p_value": float(ks_2samp(scores[: len(x)], scores[len(x) :], alternative="greater").pvalue),
     }
 
 

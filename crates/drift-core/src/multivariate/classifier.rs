@@ -6,16 +6,17 @@
 //! since the reference rows come first). For each fold an L2-regularised logistic
 //! regression (scikit-learn's objective with `C`: `½‖w‖² + C Σ log-loss`, intercept not
 //! penalised) is fitted by Newton's method on the other folds and scores the held-out rows.
-//! The out-of-fold scores give the AUC (0.5: indistinguishable) and a p-value: the two-sided
-//! Kolmogorov–Smirnov test between the scores of reference and of current rows
-//! (alibi-detect's `ClassifierDrift` uses a KS test on out-of-fold probabilities, one-sided
-//! `greater`; ours is two-sided). Feature importance is `|w_j|` of a fit on all rows, on
+//! The out-of-fold scores give the AUC (0.5: indistinguishable) and a p-value: the one-sided
+//! Kolmogorov–Smirnov test between the scores of reference and of current rows, as
+//! alibi-detect's `ClassifierDrift` (`ks_2samp(probs_ref, probs_cur, alternative='greater')`):
+//! only a classifier that gives the current rows *higher* scores is evidence of drift; one
+//! that does worse than chance is not. Feature importance is `|w_j|` of a fit on all rows, on
 //! columns the caller standardised (for example with [`super::Encoder`]).
 //!
 //! Cost O(iterations · n · d²) per fold, memory O(n + d²).
 
 use super::{Matrix, MultivariateError};
-use crate::stattest::ks::ks_2samp;
+use crate::stattest::ks_one_sided::{OneSided, ks_2samp_one_sided};
 
 /// Settings of [`classifier_drift`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -43,7 +44,9 @@ impl Default for ClassifierOptions {
 pub struct ClassifierResult {
     /// The out-of-fold AUC of telling current rows from reference rows.
     pub auc: f64,
-    /// The two-sided KS p-value between the out-of-fold scores of the two sides.
+    /// The one-sided KS p-value of the out-of-fold scores, alibi-detect's: small when the
+    /// current rows score higher than the reference rows (`D+ = max (F_reference -
+    /// F_current)`, scipy's `alternative='greater'`).
     pub p_value: f64,
     /// `|coefficient|` of each column in a fit on all rows (larger: drives the shift more).
     pub importance: Vec<f64>,
@@ -140,8 +143,24 @@ fn auc(scores: &[f64], labels: &[f64]) -> f64 {
     (rank_sum - positives * (positives + 1.0) / 2.0) / (positives * negatives)
 }
 
+/// alibi-detect's p-value of out-of-fold scores (reference rows first, `n_reference` of
+/// them): the one-sided KS test `ks_2samp(reference_scores, current_scores,
+/// alternative='greater')`, small only when the current rows score higher.
+fn higher_scores_p_value(scores: &[f64], n_reference: usize) -> f64 {
+    let mut reference_scores = scores[..n_reference].to_vec();
+    let mut current_scores = scores[n_reference..].to_vec();
+    reference_scores.sort_by(f64::total_cmp);
+    current_scores.sort_by(f64::total_cmp);
+    ks_2samp_one_sided(&reference_scores, &current_scores, OneSided::Greater).p_value
+}
+
 /// Trains a logistic regression to tell `current` from `reference` and reports its
-/// out-of-fold AUC, a p-value and per-column importance.
+/// out-of-fold AUC, alibi-detect's one-sided KS p-value of the out-of-fold scores and
+/// per-column importance.
+///
+/// # Errors
+/// [`MultivariateError::ColumnMismatch`] when the sides have different column counts, and
+/// [`MultivariateError::TooFewRows`] when a side has fewer rows than folds.
 pub fn classifier_drift(
     reference: &Matrix,
     current: &Matrix,
@@ -186,15 +205,10 @@ pub fn classifier_drift(
             scores[i] = 1.0 / (1.0 + (-z).exp());
         }
     }
-    let mut reference_scores = scores[..reference.rows()].to_vec();
-    let mut current_scores = scores[reference.rows()..].to_vec();
-    reference_scores.sort_by(f64::total_cmp);
-    current_scores.sort_by(f64::total_cmp);
-    let p_value = ks_2samp(&reference_scores, &current_scores).p_value;
     let all = fit(&rows, &labels, options.c, options.max_iterations);
     Ok(ClassifierResult {
         auc: auc(&scores, &labels),
-        p_value,
+        p_value: higher_scores_p_value(&scores, reference.rows()),
         importance: all[..all.len() - 1].iter().map(|w| w.abs()).collect(),
         scores,
     })
@@ -204,10 +218,60 @@ pub fn classifier_drift(
 mod tests {
     use super::*;
 
+    use test_support::{assert_close, load_reference, number, numbers, relative_difference};
+
     #[test]
     fn auc_counts_ties_as_half() {
         assert_eq!(auc(&[0.1, 0.4, 0.35, 0.8], &[0.0, 0.0, 1.0, 1.0]), 0.75);
         assert_eq!(auc(&[0.5, 0.5], &[0.0, 1.0]), 0.5);
+    }
+
+    #[test]
+    fn only_higher_current_scores_are_evidence_of_drift() {
+        // current rows scored higher than every reference row: drift
+        let higher: Vec<f64> = (0..30).map(|i| f64::from(i) / 100.0).collect();
+        let p = higher_scores_p_value(&higher, 15);
+        // exact: C(30, 15)^-1 paths reach D+ = 1
+        assert_close(p, 1.0 / 155_117_520.0, 1e-12, 0.0, "higher");
+        // current rows scored lower (a classifier worse than chance): no evidence at all,
+        // where the two-sided test would call it drift (p = 2 / C(30, 15))
+        let lower: Vec<f64> = higher.iter().rev().copied().collect();
+        assert_eq!(higher_scores_p_value(&lower, 15), 1.0);
+    }
+
+    #[test]
+    #[allow(clippy::print_stderr)] // reports the measured agreement with scipy (--nocapture)
+    fn p_value_is_alibi_detects_one_sided_ks_on_scikit_learns_scores() {
+        let case = &load_reference("multivariate.json")["classifier"];
+        let matrix = |rows: &serde_json::Value| {
+            let rows: Vec<Vec<f64>> = rows.as_array().expect("rows").iter().map(numbers).collect();
+            let cols = rows[0].len();
+            Matrix::new(rows.concat(), rows.len(), cols).expect("a rectangular matrix")
+        };
+        let (reference, current) = (matrix(&case["reference"]), matrix(&case["current"]));
+        let options = ClassifierOptions {
+            folds: number(&case["folds"]) as usize,
+            ..ClassifierOptions::default()
+        };
+        let result = classifier_drift(&reference, &current, &options).expect("classifier drift");
+        // our scores differ from scikit-learn's by ~1e-7 relative but rank the rows alike,
+        // so the statistic is the same and the p-value agrees to the KS test's precision
+        let expected = number(&case["p_value"]);
+        eprintln!(
+            "classifier p-value {:e} vs scipy {expected:e}: relative difference {:e}",
+            result.p_value,
+            relative_difference(result.p_value, expected)
+        );
+        assert_close(result.p_value, expected, 1e-10, 0.0, "p-value");
+        // and scipy's test on scikit-learn's own scores gives the same
+        let scores = numbers(&case["scores"]);
+        assert_close(
+            higher_scores_p_value(&scores, reference.rows()),
+            expected,
+            1e-10,
+            0.0,
+            "p-value of scikit-learn's scores",
+        );
     }
 
     #[test]

@@ -181,7 +181,8 @@ pub struct MmdSection {
 pub struct ClassifierSection {
     /// The out-of-fold AUC.
     pub auc: f64,
-    /// The two-sided KS p-value between the two sides' out-of-fold scores.
+    /// alibi-detect's one-sided KS p-value: small when the current rows' out-of-fold scores
+    /// are higher than the reference rows' ([`ClassifierResult::p_value`]).
     pub p_value: f64,
     /// Drift when the p-value is below this.
     pub threshold: f64,
