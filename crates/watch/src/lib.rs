@@ -9,7 +9,7 @@
 //! - [`scenario`]: a seeded synthetic stream (drift injected at a known event, a degrading
 //!   model, a canary candidate) for `monitor demo`, the benchmarks and the tests.
 //! - [`event`]: prediction and label events parsed without copying their strings.
-//! - [`config`]: the `[watch]` section; [`reference`]: the reference, read once;
+//! - [`config`]: the `[watch]` section; [`reference`](mod@reference): the reference, read once;
 //!   [`window`]: an open window's typed columns; [`performance`]: scikit-learn's metrics.
 //! - [`watcher`]: [`watcher::Watch`], the loop (windows per model and version, label
 //!   joins, alerts, retraining decisions, [`report::WindowReport`]s, checkpoints).
