@@ -149,4 +149,29 @@ mod tests {
             "{err}"
         );
     }
+
+    #[test]
+    fn reads_the_watch_section_and_names_a_bad_key_with_its_line() {
+        let config = MonitorConfig::parse(
+            "[drift]\ndrift_share = 0.3\n\n[watch]\nreference = \"ref.csv\"\nwindow = { duration = \"5m\" }\n",
+            "m.toml",
+        )
+        .expect("valid");
+        let watch = config.watch.expect("a [watch] section");
+        assert_eq!(watch.reference, std::path::Path::new("ref.csv"));
+        assert_eq!(
+            watch.window,
+            watch::config::WindowSpec::Duration(std::time::Duration::from_secs(300))
+        );
+        let err = MonitorConfig::parse(
+            "[watch]\nwindow = { events = 10 }\ntask = \"ranking\"\n",
+            "m.toml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.starts_with("m.toml:3:8: unknown variant `ranking`"),
+            "{err}"
+        );
+    }
 }
