@@ -184,7 +184,7 @@ pub fn write_stream(
     let mut world = World::new(options.seed);
     // Traffic (variant, latency, labelling) draws from its own stream, so the customers
     // are the same whatever the canary share.
-    let mut traffic = World::new(options.seed ^ 0x7472_6166_6669_63);
+    let mut traffic = World::new(options.seed ^ 0x0074_7261_6666_6963);
     let mut pending: std::collections::VecDeque<(u64, u8)> = std::collections::VecDeque::new();
     let mut summary = ScenarioSummary::default();
     let mut line = String::with_capacity(320);
@@ -205,12 +205,12 @@ pub fn write_stream(
                 .map_err(std::io::Error::other)?;
         line.clear();
         use std::fmt::Write as _;
-        let _ = write!(
+        let _ = writeln!(
             line,
             "{{\"ts\":\"{ts}\",\"request_id\":\"r-{i}\",\"model\":{model},\"version\":{version},\
              \"variant\":\"{variant}\",\"features\":{{\"age\":{age:.1},\"income\":{income:.2},\
              \"tenure_months\":{tenure},\"plan\":\"{plan}\",\"country\":\"{country}\"}},\
-             \"prediction\":{score:.4},\"latency_ms\":{latency_ms:.3},\"user_id\":\"u-{user}\"}}\n",
+             \"prediction\":{score:.4},\"latency_ms\":{latency_ms:.3},\"user_id\":\"u-{user}\"}}",
             model = json_string(&options.model),
             version = json_string(&options.version),
             variant = if canary { "canary" } else { "baseline" },
