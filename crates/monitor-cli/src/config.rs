@@ -22,9 +22,13 @@
 //! Command-line flags override the file. Unknown keys are errors (a typo must not be
 //! silently ignored); every error names the file, the line and the key.
 
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use anyhow::{Context, anyhow};
+use drift_core::{
+    ColumnOptions, Correction, DriftOptions, PermutationOptions, StatTest, TestChoice,
+};
 use serde::Deserialize;
 
 /// The whole file.
@@ -108,6 +112,111 @@ impl MonitorConfig {
             anyhow!("{source}{location}: {}", e.message())
         })
     }
+}
+
+/// Drift settings given on the command line, each overriding the file's `[drift]` key.
+#[derive(Debug, Default, Clone)]
+pub struct DriftOverrides<'a> {
+    /// `--test`.
+    pub test: Option<&'a str>,
+    /// `--threshold`.
+    pub threshold: Option<f64>,
+    /// `--drift-share`.
+    pub drift_share: Option<f64>,
+    /// `--correction`.
+    pub correction: Option<&'a str>,
+    /// `--seed`.
+    pub seed: Option<u64>,
+}
+
+impl MonitorConfig {
+    /// The drift options: `overrides`, then `[drift]` and `[[features]]`, then defaults
+    /// (what `monitor drift` runs and what `monitor watch` runs on every window).
+    pub fn drift_options(&self, overrides: &DriftOverrides<'_>) -> anyhow::Result<DriftOptions> {
+        let test = match overrides
+            .test
+            .or(self.drift.test.as_deref())
+            .unwrap_or("auto")
+        {
+            "auto" => TestChoice::Auto,
+            name => TestChoice::Fixed(parse_test(name, "--test / drift.test")?),
+        };
+        let threshold = overrides.threshold.or(self.drift.threshold);
+        if let Some(t) = threshold.filter(|t| !t.is_finite() || *t < 0.0) {
+            return Err(anyhow!(
+                "--threshold / drift.threshold: expected a finite number >= 0, got {t}"
+            ));
+        }
+        let drift_share = overrides
+            .drift_share
+            .or(self.drift.drift_share)
+            .unwrap_or(0.5);
+        if !(0.0..=1.0).contains(&drift_share) {
+            return Err(anyhow!(
+                "--drift-share / drift.drift_share: expected a number between 0 and 1, got {drift_share}"
+            ));
+        }
+        let correction_name = overrides
+            .correction
+            .or(self.drift.correction.as_deref())
+            .unwrap_or("none");
+        let correction = Correction::from_name(correction_name).ok_or_else(|| {
+            anyhow!(
+                "--correction / drift.correction: expected none, bonferroni or bh, got \"{correction_name}\""
+            )
+        })?;
+        let mut columns = HashMap::new();
+        for feature in &self.features {
+            let test = feature
+                .test
+                .as_deref()
+                .map(|t| parse_test(t, &format!("feature \"{}\": test", feature.name)))
+                .transpose()?;
+            if let Some(t) = feature.threshold.filter(|t| !t.is_finite() || *t < 0.0) {
+                return Err(anyhow!(
+                    "feature \"{}\": threshold: expected a finite number >= 0, got {t}",
+                    feature.name
+                ));
+            }
+            columns.insert(
+                feature.name.clone(),
+                ColumnOptions {
+                    test,
+                    threshold: feature.threshold,
+                },
+            );
+        }
+        Ok(DriftOptions {
+            test,
+            threshold,
+            columns,
+            correction,
+            drift_share,
+            permutation: PermutationOptions {
+                seed: overrides.seed.or(self.drift.seed).unwrap_or(0),
+                ..PermutationOptions::default()
+            },
+        })
+    }
+
+    /// Columns whose kind `[[features]]` forces to `kind`.
+    pub fn forced(&self, kind: Kind) -> HashSet<String> {
+        self.features
+            .iter()
+            .filter(|f| f.kind == Some(kind))
+            .map(|f| f.name.clone())
+            .collect()
+    }
+}
+
+/// A test by evidently's name; `what` names the setting in the error.
+pub fn parse_test(name: &str, what: &str) -> anyhow::Result<StatTest> {
+    StatTest::from_name(name).ok_or_else(|| {
+        anyhow!(
+            "{what}: unknown test \"{name}\" (expected auto or one of: {})",
+            StatTest::known_names()
+        )
+    })
 }
 
 #[cfg(test)]

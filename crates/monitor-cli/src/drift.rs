@@ -13,12 +13,11 @@ use drift_core::multivariate::{
 };
 use drift_core::rng::SeededRng;
 use drift_core::{
-    ColumnData, ColumnDrift, ColumnOptions, Correction, DatasetInfo, DriftError, DriftOptions,
-    DriftReport, NamedColumn, PermutationOptions, Profile, ProfileOptions, StatTest, TestChoice,
-    match_columns,
+    ColumnData, ColumnDrift, DatasetInfo, DriftError, DriftOptions, DriftReport, NamedColumn,
+    Profile, ProfileOptions, match_columns,
 };
 
-use crate::config::MonitorConfig;
+use crate::config::{DriftOverrides, MonitorConfig};
 use crate::exit::{Failure, Outcome};
 use crate::input::{self, TableArgs};
 use crate::output::{self, Format};
@@ -658,67 +657,12 @@ fn push_metrics(gateway: &str, report: &DriftReport) {
 
 /// Options from flags, then the config file, then defaults.
 fn drift_options(args: &DriftArgs, config: &MonitorConfig) -> anyhow::Result<DriftOptions> {
-    let test = match args
-        .test
-        .as_deref()
-        .or(config.drift.test.as_deref())
-        .unwrap_or("auto")
-    {
-        "auto" => TestChoice::Auto,
-        name => TestChoice::Fixed(parse_test(name, "--test")?),
-    };
-    let threshold = args.threshold.or(config.drift.threshold);
-    if let Some(t) = threshold.filter(|t| !t.is_finite() || *t < 0.0) {
-        return Err(anyhow!(
-            "--threshold: expected a finite number >= 0, got {t}"
-        ));
-    }
-    let drift_share = args.drift_share.or(config.drift.drift_share).unwrap_or(0.5);
-    if !(0.0..=1.0).contains(&drift_share) {
-        return Err(anyhow!(
-            "--drift-share: expected a number between 0 and 1, got {drift_share}"
-        ));
-    }
-    let correction_name = args
-        .correction
-        .as_deref()
-        .or(config.drift.correction.as_deref())
-        .unwrap_or("none");
-    let correction = Correction::from_name(correction_name).ok_or_else(|| {
-        anyhow!("correction: expected none, bonferroni or bh, got \"{correction_name}\"")
-    })?;
-    let mut columns = HashMap::new();
-    for feature in &config.features {
-        let test = feature
-            .test
-            .as_deref()
-            .map(|t| parse_test(t, &format!("feature \"{}\": test", feature.name)))
-            .transpose()?;
-        if let Some(t) = feature.threshold.filter(|t| !t.is_finite() || *t < 0.0) {
-            return Err(anyhow!(
-                "feature \"{}\": threshold: expected a finite number >= 0, got {t}",
-                feature.name
-            ));
-        }
-        columns.insert(
-            feature.name.clone(),
-            ColumnOptions {
-                test,
-                threshold: feature.threshold,
-            },
-        );
-    }
-    let seed = args.seed.or(config.drift.seed).unwrap_or(0);
-    Ok(DriftOptions {
-        test,
-        threshold,
-        columns,
-        correction,
-        drift_share,
-        permutation: PermutationOptions {
-            seed,
-            ..PermutationOptions::default()
-        },
+    config.drift_options(&DriftOverrides {
+        test: args.test.as_deref(),
+        threshold: args.threshold,
+        drift_share: args.drift_share,
+        correction: args.correction.as_deref(),
+        seed: args.seed,
     })
 }
 
@@ -781,13 +725,4 @@ fn multivariate_plan(
         }
     }
     Ok(Some(plan))
-}
-
-fn parse_test(name: &str, what: &str) -> anyhow::Result<StatTest> {
-    StatTest::from_name(name).ok_or_else(|| {
-        anyhow!(
-            "{what}: unknown test \"{name}\" (expected auto or one of: {})",
-            StatTest::known_names()
-        )
-    })
 }

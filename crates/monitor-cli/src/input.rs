@@ -40,12 +40,7 @@ impl TableArgs {
     /// Reading options: kinds forced by flags and by the config's `[[features]]`.
     pub fn read_options(&self, config: &MonitorConfig) -> tabular::ReadOptions {
         let forced = |kind: Kind, flags: &[String]| -> HashSet<String> {
-            let from_config = config
-                .features
-                .iter()
-                .filter(|f| f.kind == Some(kind))
-                .map(|f| f.name.clone());
-            flags.iter().cloned().chain(from_config).collect()
+            flags.iter().cloned().chain(config.forced(kind)).collect()
         };
         tabular::ReadOptions {
             categorical: forced(Kind::Categorical, &self.categorical),

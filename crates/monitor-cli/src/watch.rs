@@ -1,7 +1,6 @@
 //! `monitor watch`: the monitoring loop of the `watch` crate over a file or stdin, wired to
 //! `monitor.toml`, SIGINT/SIGTERM, `/metrics` and the exit codes.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -9,14 +8,11 @@ use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use anyhow::{Context, anyhow};
-use drift_core::{
-    ColumnOptions, Correction, DriftOptions, PermutationOptions, StatTest, TestChoice,
-};
 use telemetry::metrics::Metrics;
 use watch::source::Input;
 use watch::watcher::{Summary, Watch, WatchSettings};
 
-use crate::config::{Kind, MonitorConfig};
+use crate::config::{DriftOverrides, Kind, MonitorConfig};
 use crate::exit::{Failure, Outcome};
 
 /// How often a followed file is looked at when it has no new line.
@@ -112,7 +108,8 @@ pub fn watch_file(
     }
     let settings = WatchSettings {
         config: watch_config,
-        drift: drift_options(&file)
+        drift: file
+            .drift_options(&DriftOverrides::default())
             .with_context(|| config.display().to_string())
             .map_err(Failure::Input)?,
         read_options: read_options(&file),
@@ -153,69 +150,11 @@ fn print_summary(summary: &Summary) {
     );
 }
 
-/// The drift options of `[drift]` and `[[features]]` (as `monitor drift` reads them
-/// without flags).
-fn drift_options(config: &MonitorConfig) -> anyhow::Result<DriftOptions> {
-    let test = match config.drift.test.as_deref().unwrap_or("auto") {
-        "auto" => TestChoice::Auto,
-        name => TestChoice::Fixed(parse_test(name, "drift.test")?),
-    };
-    let correction_name = config.drift.correction.as_deref().unwrap_or("none");
-    let correction = Correction::from_name(correction_name).ok_or_else(|| {
-        anyhow!("drift.correction: expected none, bonferroni or bh, got \"{correction_name}\"")
-    })?;
-    let mut columns = HashMap::new();
-    for feature in &config.features {
-        let test = feature
-            .test
-            .as_deref()
-            .map(|t| parse_test(t, &format!("feature \"{}\": test", feature.name)))
-            .transpose()?;
-        columns.insert(
-            feature.name.clone(),
-            ColumnOptions {
-                test,
-                threshold: feature.threshold,
-            },
-        );
-    }
-    let options = DriftOptions {
-        test,
-        threshold: config.drift.threshold,
-        columns,
-        correction,
-        drift_share: config.drift.drift_share.unwrap_or(0.5),
-        permutation: PermutationOptions {
-            seed: config.drift.seed.unwrap_or(0),
-            ..PermutationOptions::default()
-        },
-    };
-    options.validate()?;
-    Ok(options)
-}
-
-fn parse_test(name: &str, what: &str) -> anyhow::Result<StatTest> {
-    StatTest::from_name(name).ok_or_else(|| {
-        anyhow!(
-            "{what}: unknown test \"{name}\" (expected auto or one of: {})",
-            StatTest::known_names()
-        )
-    })
-}
-
 /// Reading a data reference: kinds forced by `[[features]]`.
 fn read_options(config: &MonitorConfig) -> tabular::ReadOptions {
-    let forced = |kind: Kind| {
-        config
-            .features
-            .iter()
-            .filter(|f| f.kind == Some(kind))
-            .map(|f| f.name.clone())
-            .collect()
-    };
     tabular::ReadOptions {
-        categorical: forced(Kind::Categorical),
-        numeric: forced(Kind::Numeric),
+        categorical: config.forced(Kind::Categorical),
+        numeric: config.forced(Kind::Numeric),
         ..tabular::ReadOptions::default()
     }
 }
