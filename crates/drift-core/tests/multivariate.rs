@@ -146,7 +146,10 @@ fn classifier_p_values_are_calibrated_without_drift_and_small_under_a_shift() {
         "rejection rate {null} without drift"
     );
     let power = classifier_rejection_rate(0.8);
-    assert!(power >= 0.9, "rejection rate {power} under a shift of 0.8 sd");
+    assert!(
+        power >= 0.9,
+        "rejection rate {power} under a shift of 0.8 sd"
+    );
 }
 
 #[test]
