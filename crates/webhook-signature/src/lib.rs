@@ -103,9 +103,17 @@ mod tests {
         assert!(verify(b"secret", b"{\"id\":1}", &format!("  {header}\n")));
         assert!(!verify(b"secret", b"{\"id\":2}", &header));
         assert!(!verify(b"other", b"{\"id\":1}", &header));
-        assert!(!verify(b"secret", b"{\"id\":1}", &header.replace("sha256=", "sha1=")));
+        assert!(!verify(
+            b"secret",
+            b"{\"id\":1}",
+            &header.replace("sha256=", "sha1=")
+        ));
         assert!(!verify(b"secret", b"{\"id\":1}", "sha256=zz"));
-        assert!(!verify(b"secret", b"{\"id\":1}", &header[..header.len() - 2]));
+        assert!(!verify(
+            b"secret",
+            b"{\"id\":1}",
+            &header[..header.len() - 2]
+        ));
         assert!(!verify(b"k", b"m", "md5=00"));
     }
 }
