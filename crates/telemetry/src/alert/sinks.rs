@@ -442,7 +442,6 @@ pub(crate) fn parse_retry_after(value: &str, now: Timestamp) -> Option<Duration>
 mod tests {
     use super::*;
     use crate::alert::model::{Alert, Severity};
-    use test_support::load_reference;
 
     fn at(text: &str) -> Timestamp {
         text.parse().expect("a time")

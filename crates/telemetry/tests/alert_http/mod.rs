@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-pub use test_support::http::{HttpServer, Request, dead_url};
+pub use test_support::http::{HttpServer, dead_url};
 
 use jiff::{SignedDuration, Timestamp};
 use telemetry::alert::Clock;
