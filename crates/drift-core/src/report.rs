@@ -350,6 +350,12 @@ impl DriftReport {
 }
 
 impl ColumnDrift {
+    /// The number compared with the threshold: the corrected p-value, else the p-value,
+    /// else the statistic (a distance); `None` when the test did not run.
+    pub fn score(&self) -> Option<f64> {
+        self.p_value_adjusted.or(self.p_value).or(self.statistic)
+    }
+
     /// Tests one column: cleans both sides, picks the test (configured or automatic),
     /// runs it, describes both sides. Test failures land in the `error` field.
     ///

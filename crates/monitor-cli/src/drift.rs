@@ -636,12 +636,7 @@ fn push_metrics(gateway: &str, report: &DriftReport) {
     let _span = tracing::info_span!("push", gateway).entered();
     let metrics = telemetry::metrics::Metrics::new();
     for column in report.columns.iter().filter(|c| c.error.is_none()) {
-        // the score compared with the threshold: the corrected p-value, or the distance
-        let score = column
-            .p_value_adjusted
-            .or(column.p_value)
-            .or(column.statistic);
-        if let Some(score) = score {
+        if let Some(score) = column.score() {
             metrics.record_feature_drift(&column.name, column.test.name(), score, column.drifted);
         }
     }

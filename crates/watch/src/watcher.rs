@@ -961,11 +961,7 @@ impl Watch {
         if let Some(report) = &drift {
             metrics.record_dataset_drift(subject, report.dataset_drift, report.drift_share);
             for column in report.columns.iter().filter(|c| c.error.is_none()) {
-                let score = column
-                    .p_value_adjusted
-                    .or(column.p_value)
-                    .or(column.statistic);
-                if let Some(score) = score {
+                if let Some(score) = column.score() {
                     metrics.record_feature_drift(
                         subject,
                         &column.name,
